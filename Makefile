@@ -1,0 +1,37 @@
+# Two commands from a fresh clone: `make demo` and `make test`.
+# Each creates .venv when missing and installs graphgrad with what it needs.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HYPOTHESIS_PROFILE ?= ci
+export HYPOTHESIS_PROFILE
+
+.PHONY: demo test test-fast bench bench-smoke dot clean
+
+$(VENV)/.installed-core: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev,plot]"
+	touch $@
+
+# graphviz's `dot` renders the pictures; without it the .dot source is still written.
+dot:
+	@if command -v dot >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "graphviz's dot is missing: installing the Debian package graphviz with apt-get"; \
+		apt-get install -y -q graphviz >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q graphviz >/dev/null); \
+	else \
+		echo "hint: install graphviz (e.g. 'sudo apt-get install graphviz' or 'brew install graphviz') to render SVG graphs"; \
+	fi
+
+demo: $(VENV)/.installed-core dot
+	$(PY) examples/xor.py
+
+test: $(VENV)/.installed-core dot
+	$(PY) -m pytest -q
+
+test-fast: $(VENV)/.installed-core
+	$(PY) -m pytest -q -x -m "not slow"
+
+clean:
+	rm -rf $(VENV) .hypothesis .pytest_cache *.egg-info

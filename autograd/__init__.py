@@ -1,0 +1,28 @@
+"""graphgrad's engine: Tensors that record operations, and reverse-mode differentiation.
+
+    import autograd as ag
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward()          # x.grad == [2., 4.]
+"""
+
+from .tensor import Tensor, tensor
+from .grad_mode import (no_grad, enable_grad, set_grad_enabled, is_grad_enabled, detect_anomaly,
+                        is_anomaly_enabled)
+from .engine import Op, apply, grad, unbroadcast
+from .function import Function
+from .creation import (zeros, ones, full, zeros_like, ones_like, arange, randn, rand, manual_seed,
+                       default_rng)
+from .gradcheck import gradcheck
+from . import ops
+from .ops import *  # noqa: F401,F403  (every public op: exp, sum, matmul, ...)
+
+# The public ops: each one has a row in tests/op_specs.py, which fails when one is missing.
+OPS = tuple(ops.__all__)
+
+__all__ = [
+    "Tensor", "tensor", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+    "detect_anomaly", "is_anomaly_enabled", "grad", "Function", "gradcheck", "Op", "apply",
+    "unbroadcast", "zeros", "ones", "full", "zeros_like", "ones_like", "arange", "randn", "rand",
+    "manual_seed", "default_rng", "OPS",
+] + list(ops.__all__)

@@ -1,0 +1,71 @@
+"""Tensor factories and the default random generator (seeded by manual_seed)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .tensor import Tensor
+
+__all__ = ["zeros", "ones", "full", "zeros_like", "ones_like", "arange", "randn", "rand",
+           "manual_seed", "default_rng"]
+
+_rng = np.random.default_rng()
+
+
+def manual_seed(seed: int) -> np.random.Generator:
+    """Seed the generator used by randn, nn.init and Dropout; returns it."""
+    global _rng
+    _rng = np.random.default_rng(seed)
+    return _rng
+
+
+def default_rng() -> np.random.Generator:
+    return _rng
+
+
+def _generator(rng) -> np.random.Generator:
+    if rng is None:
+        return _rng
+    if isinstance(rng, np.random.Generator):
+        return rng
+    return np.random.default_rng(rng)
+
+
+def _shape(shape) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+def zeros(*shape, dtype=np.float32, requires_grad=False) -> Tensor:
+    return Tensor(np.zeros(_shape(shape), dtype=dtype), requires_grad=requires_grad)
+
+
+def ones(*shape, dtype=np.float32, requires_grad=False) -> Tensor:
+    return Tensor(np.ones(_shape(shape), dtype=dtype), requires_grad=requires_grad)
+
+
+def full(shape, fill_value, dtype=np.float32, requires_grad=False) -> Tensor:
+    return Tensor(np.full(shape, fill_value, dtype=dtype), requires_grad=requires_grad)
+
+
+def zeros_like(x, dtype=None, requires_grad=False) -> Tensor:
+    return Tensor(np.zeros_like(np.asarray(x), dtype=dtype), requires_grad=requires_grad)
+
+
+def ones_like(x, dtype=None, requires_grad=False) -> Tensor:
+    return Tensor(np.ones_like(np.asarray(x), dtype=dtype), requires_grad=requires_grad)
+
+
+def arange(*args, dtype=None, requires_grad=False) -> Tensor:
+    return Tensor(np.arange(*args, dtype=dtype), requires_grad=requires_grad)
+
+
+def randn(*shape, dtype=np.float32, requires_grad=False, rng=None) -> Tensor:
+    data = _generator(rng).standard_normal(_shape(shape)).astype(dtype, copy=False)
+    return Tensor(data, requires_grad=requires_grad)
+
+
+def rand(*shape, dtype=np.float32, requires_grad=False, rng=None) -> Tensor:
+    data = _generator(rng).random(_shape(shape)).astype(dtype, copy=False)
+    return Tensor(data, requires_grad=requires_grad)

@@ -1,0 +1,128 @@
+"""Linear algebra: matmul (NumPy's batched and 1-D rules) and einsum."""
+
+from __future__ import annotations
+
+import string
+
+import numpy as np
+
+from ..engine import Op, apply
+
+__all__ = ["matmul", "einsum"]
+
+
+def _mT(x):
+    """Swap the last two axes (works on ndarrays and Tensors)."""
+    axes = list(range(x.ndim))
+    axes[-2], axes[-1] = axes[-1], axes[-2]
+    return x.transpose(tuple(axes))
+
+
+class MatMul(Op):
+    """d(AB) = dA B + A dB, so dA = G B^T and dB = A^T G (batch axes summed by the engine)"""
+    save_inputs = True
+
+    def forward(self, a, b):
+        if np.ndim(a) == 0 or np.ndim(b) == 0:
+            raise ValueError("matmul: operands must have at least one dimension "
+                             f"(shapes {np.shape(a)} and {np.shape(b)})")
+        return np.matmul(a, b)
+
+    def backward(self, g):
+        a, b = self.inputs
+        if a.ndim == 1 and b.ndim == 1:             # inner product
+            return g * b, g * a
+        if a.ndim == 1:                             # (k) @ (..., k, m) -> (..., m)
+            g2 = g.reshape(g.shape[:-1] + (1, g.shape[-1]))
+            ga = (g2 @ _mT(b)) if self.needs_grad(0) else None
+            gb = (a.reshape((-1, 1)) @ g2) if self.needs_grad(1) else None
+            return ga, gb
+        if b.ndim == 1:                             # (..., n, k) @ (k) -> (..., n)
+            g2 = g.reshape(g.shape + (1,))
+            ga = (g2 @ b.reshape((1, -1))) if self.needs_grad(0) else None
+            gb = (_mT(a) @ g2).reshape(g.shape[:-1] + (b.shape[0],)) if self.needs_grad(1) else None
+            return ga, gb
+        ga = (g @ _mT(b)) if self.needs_grad(0) else None
+        gb = (_mT(a) @ g) if self.needs_grad(1) else None
+        return ga, gb
+
+
+def _parse_einsum(subscripts: str, shapes) -> tuple[list[str], str]:
+    """Explicit per-operand letters and output letters, with '...' spelled out as fresh letters."""
+    subscripts = subscripts.replace(" ", "")
+    lhs, arrow, out = subscripts.partition("->")
+    terms = lhs.split(",")
+    if len(terms) != len(shapes):
+        raise ValueError(f"einsum: {len(terms)} operand subscripts for {len(shapes)} operands")
+    unused = [c for c in string.ascii_letters if c not in subscripts]
+    ell_ndim = max((len(s) - (len(t) - 3) for t, s in zip(terms, shapes) if "..." in t), default=0)
+    ell = "".join(unused[:ell_ndim])
+    expanded = []
+    for t, s in zip(terms, shapes):
+        if "..." in t:
+            n = len(s) - (len(t) - 3)
+            t = t.replace("...", ell[ell_ndim - n:] if n else "")
+        expanded.append(t)
+    if arrow:
+        out = out.replace("...", ell)
+    else:   # implicit mode: broadcast letters, then letters appearing once, in alphabetical order
+        letters = "".join(expanded)
+        out = ell + "".join(sorted(c for c in set(letters) if letters.count(c) == 1 and c not in ell))
+    return expanded, out
+
+
+class Einsum(Op):
+    """The gradient for operand i is the einsum of the upstream gradient with the other operands,
+    spread over letters operand i alone sums and placed on diagonals it repeats."""
+    save_inputs = True
+
+    def forward(self, *operands, subscripts):
+        self.terms, self.out = _parse_einsum(subscripts, [np.shape(o) for o in operands])
+        return np.einsum(",".join(self.terms) + "->" + self.out, *operands)
+
+    def backward(self, g):
+        ops = self.inputs
+        grads = []
+        for i, term in enumerate(self.terms):
+            if not self.needs_grad(i):
+                grads.append(None)
+                continue
+            others = [t for j, t in enumerate(self.terms) if j != i]
+            available = set(self.out).union(*others) if others else set(self.out)
+            target = "".join(dict.fromkeys(term))                  # unique letters, in order
+            kept = "".join(c for c in target if c in available)
+            spec = ",".join([self.out] + others) + "->" + kept
+            gi = np.einsum(spec, g, *[o for j, o in enumerate(ops) if j != i])
+            sizes = dict(zip(term, np.shape(ops[i])))
+            if kept != target:                                     # letters only operand i sums
+                gi = gi.reshape(tuple(sizes[c] if c in kept else 1 for c in target))
+                gi = np.broadcast_to(gi, tuple(sizes[c] for c in target))
+            if target != term:                                     # repeated letters: diagonals
+                gi = _onto_diagonals(gi, target, term, sizes)
+            grads.append(gi)
+        return tuple(grads)
+
+
+def _onto_diagonals(g, target: str, term: str, sizes: dict):
+    """Place g (letters ``target``) on the diagonals of an operand whose subscripts repeat letters:
+    each repeat is renamed to a fresh letter and tied to the first by an identity matrix."""
+    fresh = iter(c for c in string.ascii_letters if c not in term)
+    renamed, eyes, seen = "", [], set()
+    for c in term:
+        if c in seen:
+            new = next(fresh)
+            eyes.append((c + new, np.eye(sizes[c], dtype=g.dtype)))
+            renamed += new
+        else:
+            seen.add(c)
+            renamed += c
+    spec = ",".join([target] + [e for e, _ in eyes]) + "->" + renamed
+    return np.einsum(spec, g, *[m for _, m in eyes])
+
+
+def matmul(a, b): return apply(MatMul, a, b)
+
+
+def einsum(subscripts: str, *operands):
+    """np.einsum's contraction, differentiable in every operand."""
+    return apply(Einsum, *operands, subscripts=subscripts)

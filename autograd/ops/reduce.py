@@ -1,0 +1,250 @@
+"""Reductions: sum, mean, max/min, prod, var/std, logsumexp, norm, cumsum, argmax/argmin.
+
+A reduction's gradient is the upstream gradient re-expanded over the reduced axes (the adjoint of
+summing is broadcasting), times the reduction's local derivative.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..engine import Op, apply
+
+__all__ = ["sum", "mean", "max", "min", "prod", "var", "std", "logsumexp", "norm", "cumsum",
+           "argmax", "argmin"]
+
+
+def normalize_axes(axis, ndim: int, op: str = "reduce") -> tuple:
+    """``axis`` (None, an int or a tuple of ints) as a sorted tuple of non-negative axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
+    result = set()
+    for a in axes:
+        if isinstance(a, (bool, np.bool_)) or not isinstance(a, (int, np.integer)):
+            raise TypeError(f"{op}: axis must be None, an int or a tuple of ints, got {axis!r}")
+        if not -ndim <= a < ndim:
+            raise ValueError(f"{op}: axis {a} is out of bounds for a tensor of {ndim} dimensions")
+        result.add(int(a) % ndim)
+    return tuple(sorted(result))
+
+
+class _Reduction(Op):
+    """Keeps what every reduction's backward needs to re-expand the gradient."""
+
+    def setup(self, x, axis, keepdims):
+        self.in_shape = x.shape
+        self.axes = normalize_axes(axis, x.ndim, self.name)
+        self.keepdims = keepdims
+        return self.axes
+
+    @property
+    def count(self) -> int:
+        return math.prod(self.in_shape[a] for a in self.axes)
+
+    def keep(self, g):
+        """``g`` with the reduced axes back as size-1 axes, so it broadcasts against the input."""
+        if self.keepdims:
+            return g
+        return g.reshape(tuple(1 if i in self.axes else n for i, n in enumerate(self.in_shape)))
+
+    def expand(self, g):
+        return np.broadcast_to(self.keep(g), self.in_shape)
+
+
+class Sum(_Reduction):
+    """d/dx_i sum(x) = 1"""
+    def forward(self, x, axis=None, keepdims=False):
+        return np.sum(x, axis=self.setup(x, axis, keepdims), keepdims=keepdims)
+
+    def backward(self, g): return self.expand(g)
+
+
+class Mean(_Reduction):
+    """d/dx_i mean(x) = 1/n"""
+    def forward(self, x, axis=None, keepdims=False):
+        return np.mean(x, axis=self.setup(x, axis, keepdims), keepdims=keepdims)
+
+    def backward(self, g): return self.expand(g / self.count)
+
+
+class _Extreme(_Reduction):
+    """max/min: the gradient is split evenly among the entries equal to the result (ties)."""
+    save_inputs = True
+    save_output = True
+    reducer = None
+
+    def forward(self, x, axis=None, keepdims=False):
+        return type(self).reducer(x, axis=self.setup(x, axis, keepdims), keepdims=keepdims)
+
+    def backward(self, g):
+        x = self.inputs[0]
+        winners = np.asarray(x == self.keep(self.output))
+        count = np.maximum(winners.sum(axis=self.axes, keepdims=True), 1)
+        return winners * (self.keep(g) / count)
+
+
+class Max(_Extreme):
+    reducer = staticmethod(np.max)
+
+
+class Min(_Extreme):
+    reducer = staticmethod(np.min)
+
+
+class Prod(_Reduction):
+    """d/dx_i prod(x) = product of the other entries, exact when some entries are zero"""
+    save_inputs = True
+
+    def forward(self, x, axis=None, keepdims=False):
+        return np.prod(x, axis=self.setup(x, axis, keepdims), keepdims=keepdims)
+
+    def backward(self, g):
+        x = self.inputs[0]
+        is_zero = np.asarray(x == 0)
+        zeros = is_zero.sum(axis=self.axes, keepdims=True)
+        nonzero = np.where(is_zero, 1, x)
+        others = np.prod(nonzero, axis=self.axes, keepdims=True)
+        # No zero: prod/x_i.  One zero: the zero entry gets the product of the rest.  More: 0.
+        local = np.where(zeros == 0, others / nonzero, np.where(is_zero & (zeros == 1), others, 0))
+        return self.keep(g) * local
+
+
+class Var(_Reduction):
+    """d/dx_i var(x) = 2 (x_i - mean) / (n - ddof)"""
+    save_inputs = True
+
+    def forward(self, x, axis=None, keepdims=False, ddof=0):
+        self.ddof = ddof
+        return np.var(x, axis=self.setup(x, axis, keepdims), keepdims=keepdims, ddof=ddof)
+
+    def backward(self, g):
+        x = self.inputs[0]
+        centred = x - x.mean(axis=self.axes, keepdims=True)
+        return self.keep(g) * centred * (2 / (self.count - self.ddof))
+
+
+class Std(_Reduction):
+    """d/dx_i std(x) = (x_i - mean) / ((n - ddof) std); taken as 0 where std is 0"""
+    save_inputs = True
+    save_output = True
+
+    def forward(self, x, axis=None, keepdims=False, ddof=0):
+        self.ddof = ddof
+        return np.std(x, axis=self.setup(x, axis, keepdims), keepdims=keepdims, ddof=ddof)
+
+    def backward(self, g):
+        x = self.inputs[0]
+        out = self.keep(self.output)
+        safe = np.where(np.asarray(out == 0), 1, out)
+        centred = x - x.mean(axis=self.axes, keepdims=True)
+        return self.keep(g) * centred / (safe * (self.count - self.ddof))
+
+
+class LogSumExp(_Reduction):
+    """d/dx_i log sum exp(x) = softmax(x)_i"""
+    save_inputs = True
+    save_output = True
+
+    def forward(self, x, axis=None, keepdims=False):
+        axes = self.setup(x, axis, keepdims)
+        shift = np.max(x, axis=axes, keepdims=True)
+        shift = np.where(np.isfinite(shift), shift, 0)   # all -inf (or inf) slices: no shift
+        out = np.log(np.sum(np.exp(x - shift), axis=axes, keepdims=True)) + shift
+        return out if keepdims else out.reshape(self.keep_shape_removed(out.shape))
+
+    def keep_shape_removed(self, shape):
+        return tuple(n for i, n in enumerate(shape) if i not in self.axes)
+
+    def backward(self, g):
+        x = self.inputs[0]
+        return self.keep(g) * np.exp(x - self.keep(self.output))
+
+
+class Norm2(_Reduction):
+    """d/dx_i ||x||_2 = x_i / ||x||_2; taken as 0 at x = 0"""
+    name = "norm"
+    save_inputs = True
+    save_output = True
+
+    def forward(self, x, axis=None, keepdims=False):
+        return np.sqrt(np.sum(x * x, axis=self.setup(x, axis, keepdims), keepdims=keepdims))
+
+    def backward(self, g):
+        x = self.inputs[0]
+        out = self.keep(self.output)
+        return self.keep(g) * x / np.where(np.asarray(out == 0), 1, out)
+
+
+class CumSum(Op):
+    """d/dx_j sum_{i<=k} x_i = 1 for j <= k: the adjoint is a reversed cumulative sum"""
+    def forward(self, x, axis=None):
+        self.in_shape = x.shape
+        if axis is None:
+            self.axis = 0
+            return np.cumsum(x.reshape(-1))
+        self.axis = normalize_axes(axis, x.ndim, "cumsum")[0]
+        return np.cumsum(x, axis=self.axis)
+
+    def backward(self, g):
+        flip = (slice(None),) * self.axis + (slice(None, None, -1),)
+        return np.cumsum(g[flip], axis=self.axis)[flip].reshape(self.in_shape)
+
+
+# ---- public functions ---------------------------------------------------------------------------
+
+def sum(x, axis=None, keepdims=False): return apply(Sum, x, axis=axis, keepdims=keepdims)  # noqa: A001
+def mean(x, axis=None, keepdims=False): return apply(Mean, x, axis=axis, keepdims=keepdims)
+def max(x, axis=None, keepdims=False): return apply(Max, x, axis=axis, keepdims=keepdims)  # noqa: A001
+def min(x, axis=None, keepdims=False): return apply(Min, x, axis=axis, keepdims=keepdims)  # noqa: A001
+def prod(x, axis=None, keepdims=False): return apply(Prod, x, axis=axis, keepdims=keepdims)
+
+
+def var(x, axis=None, keepdims=False, ddof=0):
+    return apply(Var, x, axis=axis, keepdims=keepdims, ddof=ddof)
+
+
+def std(x, axis=None, keepdims=False, ddof=0):
+    return apply(Std, x, axis=axis, keepdims=keepdims, ddof=ddof)
+
+
+def logsumexp(x, axis=None, keepdims=False):
+    return apply(LogSumExp, x, axis=axis, keepdims=keepdims)
+
+
+def norm(x, ord=2, axis=None, keepdims=False):
+    """Vector p-norm over ``axis`` (all entries when None): ord 2 (default), 1, inf or any p > 0."""
+    from .elementwise import abs as _abs
+    if ord == 2:
+        return apply(Norm2, x, axis=axis, keepdims=keepdims)
+    if ord == 1:
+        return sum(_abs(x), axis, keepdims)
+    if ord == np.inf:
+        return max(_abs(x), axis, keepdims)
+    if isinstance(ord, (int, float)) and ord > 0:
+        return sum(_abs(x) ** ord, axis, keepdims) ** (1.0 / ord)
+    raise ValueError(f"norm: ord must be 2, 1, inf or a number > 0, got {ord!r}")
+
+
+def cumsum(x, axis=None): return apply(CumSum, x, axis=axis)
+
+
+def _index_result(fn, x, axis, name):
+    from ..tensor import Tensor
+    data = x.data if isinstance(x, Tensor) else np.asarray(x)
+    try:
+        return Tensor._make(np.asarray(fn(data, axis=axis)), None)
+    except (ValueError, TypeError) as err:
+        raise type(err)(f"{name}: {err} (input shape {data.shape})") from None
+
+
+def argmax(x, axis=None):
+    """Index of the largest entry (flattened when axis is None); integer, no gradient."""
+    return _index_result(np.argmax, x, axis, "argmax")
+
+
+def argmin(x, axis=None):
+    """Index of the smallest entry (flattened when axis is None); integer, no gradient."""
+    return _index_result(np.argmin, x, axis, "argmin")

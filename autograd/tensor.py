@@ -1,0 +1,256 @@
+"""Tensor: an ndarray plus what reverse mode needs (grad, requires_grad, the node that made it).
+
+Operators and methods are one-line delegates to the ops in ``autograd/ops``; the engine records.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any, Callable
+
+import numpy as np
+
+__all__ = ["Tensor", "tensor"]
+
+
+def _check_grad_dtype(dtype: np.dtype, what: str) -> None:
+    if dtype.kind != "f":
+        raise TypeError(f"{what}: only floating-point tensors can require grad, got dtype {dtype}")
+
+
+def _to_array(data: Any, dtype) -> np.ndarray:
+    """NumPy's own inference (lists, scalars), sharing ndarrays; refuse what has no numeric dtype."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if isinstance(data, np.ndarray):
+        arr = data if dtype is None or data.dtype == dtype else data.astype(dtype)
+    else:
+        try:
+            arr = np.asarray(data, dtype=dtype)
+        except ValueError as err:
+            raise ValueError(f"Tensor: cannot build a tensor from this {type(data).__name__}: {err}") \
+                from None
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"Tensor: unsupported dtype {arr.dtype} (only bool, integer and floating "
+                        f"point data; got a {type(data).__name__})")
+    return arr
+
+
+class _HookHandle:
+    __slots__ = ("_hooks", "_fn")
+
+    def __init__(self, hooks: list, fn: Callable) -> None:
+        self._hooks, self._fn = hooks, fn
+
+    def remove(self) -> None:
+        if self._fn in self._hooks:
+            self._hooks.remove(self._fn)
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations applied to it."""
+
+    __slots__ = ("data", "grad", "requires_grad", "_node", "_hooks", "__weakref__")
+    __array_priority__ = 1000.0
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype=None) -> None:
+        self.data = _to_array(data, None if dtype is None else np.dtype(dtype))
+        self.grad = None
+        self._node = None
+        self._hooks = None
+        self.requires_grad = False
+        if requires_grad:
+            _check_grad_dtype(self.data.dtype, "Tensor")
+            self.requires_grad = True
+
+    @classmethod
+    def _make(cls, data: np.ndarray, node) -> "Tensor":
+        """Fast constructor used by the engine: no checks, no copies."""
+        t = object.__new__(Tensor)
+        t.data = data
+        t.grad = None
+        t._node = node
+        t._hooks = None
+        t.requires_grad = node is not None
+        return t
+
+    # ---- array-like attributes -----------------------------------------------------------------
+    shape = property(lambda self: self.data.shape)
+    dtype = property(lambda self: self.data.dtype)
+    ndim = property(lambda self: self.data.ndim)
+    size = property(lambda self: self.data.size)
+    is_leaf = property(lambda self: self._node is None, doc="True unless made by a recorded op.")
+    grad_fn = property(lambda self: self._node, doc="The node that made this tensor, or None.")
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def numpy(self) -> np.ndarray:
+        return self.data
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        if dtype is not None and dtype != self.data.dtype:
+            return self.data.astype(dtype)
+        return self.data.copy() if copy else self.data
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(f"item: only a tensor of one element converts to a Python scalar, "
+                             f"this one has shape {self.shape}")
+        return self.data.item()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(f"bool: the truth value of a tensor of shape {self.shape} is ambiguous; "
+                             "use .any() or .all() on .data")
+        return bool(self.data)
+
+    __hash__ = object.__hash__   # identity; == is elementwise
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="Tensor(")
+        extra = ""
+        if self.data.dtype not in (np.float64, np.int64, np.bool_):
+            extra += f", dtype={self.data.dtype}"
+        if self._node is not None:
+            extra += f", grad_fn=<{self._node.name}>"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        return f"Tensor({body}{extra})"
+
+    # ---- autograd ------------------------------------------------------------------------------
+    def backward(self, gradient=None, retain_graph: bool = False) -> None:
+        """Accumulate this tensor's gradient into every leaf that requires grad."""
+        _engine.backward(self, gradient, retain_graph)
+
+    def detach(self) -> "Tensor":
+        return Tensor._make(self.data, None)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        if self._node is not None:
+            raise RuntimeError("requires_grad_: only leaf tensors can change requires_grad; "
+                               "use .detach() to get a leaf from a computed tensor")
+        if requires_grad:
+            _check_grad_dtype(self.data.dtype, "requires_grad_")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep .grad of this non-leaf tensor in the next backward (leaves always keep it)."""
+        if self._node is not None:
+            self._node.retained = weakref.ref(self)
+
+    def register_hook(self, fn: Callable) -> _HookHandle:
+        """``fn(grad) -> grad or None`` runs when this tensor's gradient has been computed."""
+        if not self.requires_grad:
+            raise RuntimeError("register_hook: the tensor does not require grad")
+        if self._node is None:
+            if self._hooks is None:
+                self._hooks = []
+            hooks = self._hooks
+        else:
+            if self._node.hooks is None:
+                self._node.hooks = []
+            hooks = self._node.hooks
+        hooks.append(fn)
+        return _HookHandle(hooks, fn)
+
+    # ---- operators -----------------------------------------------------------------------------
+    def __add__(self, other): return _apply(_E.Add, self, other)
+    def __radd__(self, other): return _apply(_E.Add, other, self)
+    def __sub__(self, other): return _apply(_E.Sub, self, other)
+    def __rsub__(self, other): return _apply(_E.Sub, other, self)
+    def __mul__(self, other): return _apply(_E.Mul, self, other)
+    def __rmul__(self, other): return _apply(_E.Mul, other, self)
+    def __truediv__(self, other): return _apply(_E.Div, self, other)
+    def __rtruediv__(self, other): return _apply(_E.Div, other, self)
+    def __pow__(self, other): return _apply(_E.Pow, self, other)
+    def __rpow__(self, other): return _apply(_E.Pow, other, self)
+    def __matmul__(self, other): return _apply(_L.MatMul, self, other)
+    def __rmatmul__(self, other): return _apply(_L.MatMul, other, self)
+    def __neg__(self): return _apply(_E.Neg, self)
+    def __pos__(self): return self
+    def __abs__(self): return _apply(_E.Abs, self)
+
+    def _compare(self, other, fn) -> "Tensor":
+        other = other.data if isinstance(other, Tensor) else other
+        return Tensor._make(np.asarray(fn(self.data, other)), None)
+
+    def __lt__(self, other): return self._compare(other, np.less)
+    def __le__(self, other): return self._compare(other, np.less_equal)
+    def __gt__(self, other): return self._compare(other, np.greater)
+    def __ge__(self, other): return self._compare(other, np.greater_equal)
+    def __eq__(self, other): return self._compare(other, np.equal)
+    def __ne__(self, other): return self._compare(other, np.not_equal)
+
+    def __getitem__(self, index): return _I.getitem(self, index)
+
+    def __setitem__(self, index, value) -> None:
+        if self.requires_grad:
+            raise RuntimeError(
+                f"setitem: in-place assignment into a tensor that requires grad (shape {self.shape}) "
+                "would corrupt its graph; build a new tensor with ag.where or concatenate, or assign "
+                "into .detach() / .data outside the graph")
+        self.data[_I.index_arrays(index)] = value.data if isinstance(value, Tensor) else value
+
+    # ---- NumPy interop: ufuncs and array functions dispatch to graphgrad ops -------------------
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        handler = _ops.UFUNCS.get(ufunc) if method == "__call__" and not kwargs.get("out") else None
+        if handler is None:
+            return NotImplemented
+        kwargs.pop("out", None)
+        return handler(*inputs, **kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        handler = _ops.FUNCTIONS.get(func)
+        if handler is not None:
+            return handler(*args, **kwargs)
+        # Anything else sees plain arrays, as if the Tensor were converted with np.asarray.
+        return func(*_ops.strip_tensors(args), **_ops.strip_tensors(kwargs))
+
+    # ---- methods (one-line delegates) ----------------------------------------------------------
+    def sum(self, axis=None, keepdims=False): return _R.sum(self, axis, keepdims)
+    def mean(self, axis=None, keepdims=False): return _R.mean(self, axis, keepdims)
+    def max(self, axis=None, keepdims=False): return _R.max(self, axis, keepdims)
+    def min(self, axis=None, keepdims=False): return _R.min(self, axis, keepdims)
+    def prod(self, axis=None, keepdims=False): return _R.prod(self, axis, keepdims)
+    def var(self, axis=None, keepdims=False, ddof=0): return _R.var(self, axis, keepdims, ddof)
+    def std(self, axis=None, keepdims=False, ddof=0): return _R.std(self, axis, keepdims, ddof)
+    def argmax(self, axis=None): return _R.argmax(self, axis)
+    def argmin(self, axis=None): return _R.argmin(self, axis)
+    def reshape(self, *shape): return _S.reshape(self, *shape)
+    def transpose(self, *axes): return _S.transpose(self, *axes)
+    T = property(lambda self: _S.transpose(self))
+    def squeeze(self, axis=None): return _S.squeeze(self, axis)
+    def flatten(self): return _S.flatten(self)
+    def exp(self): return _E.exp(self)
+    def log(self): return _E.log(self)
+    def sqrt(self): return _E.sqrt(self)
+    def abs(self): return _E.abs(self)
+    def tanh(self): return _E.tanh(self)
+    def sigmoid(self): return _E.sigmoid(self)
+    def relu(self): return _E.relu(self)
+    def clip(self, lo=None, hi=None): return _E.clip(self, lo, hi)
+    def astype(self, dtype): return _E.astype(self, dtype)
+
+
+def tensor(data: Any, requires_grad: bool = False, dtype=None) -> Tensor:
+    """Same as ``Tensor(data, requires_grad, dtype)``."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+# The ops import Tensor, so they are bound here, after the class exists.
+from . import engine as _engine  # noqa: E402
+from . import ops as _ops  # noqa: E402
+from .engine import apply as _apply  # noqa: E402
+from .ops import elementwise as _E, reduce as _R, shape as _S, index as _I, linalg as _L  # noqa: E402

@@ -1,0 +1,1 @@
+"""graphgrad's neural-network library: modules, layers, losses, optimizers, data and checkpoints."""

@@ -1,0 +1,1 @@
+"""graphgrad's pictures: computation graphs (graphviz) and training plots."""
