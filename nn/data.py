@@ -1,0 +1,1 @@
+"""Minibatches, the TensorFlow Playground datasets and an MNIST IDX loader."""
