@@ -1,0 +1,227 @@
+"""The optimizer base class: parameter groups, per-parameter state, zero_grad and flat state dicts.
+
+Subclasses implement ``_update()`` and name the per-parameter state a group needs (``_state_names``).
+Updates are written into ``p.data`` in place, so every reference to a parameter's array (a model,
+a checkpoint loader, another optimizer) keeps seeing the current values.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from autograd import Tensor, enable_grad
+
+__all__ = ["Optimizer"]
+
+
+def _as_group_list(params: Any) -> list[dict]:
+    if isinstance(params, Tensor):
+        # A Tensor is iterable (over its rows), which would silently optimise the wrong thing.
+        raise TypeError("optimizer: params must be an iterable of Tensors or of dicts, "
+                        "got a single Tensor; wrap it in a list")
+    if isinstance(params, dict):
+        return [params]
+    try:
+        items = list(params)
+    except TypeError:
+        raise TypeError(f"optimizer: params must be an iterable of Tensors or of dicts, "
+                        f"got {type(params).__name__}") from None
+    if not items:
+        raise ValueError("optimizer: got an empty parameter list")
+    if all(isinstance(x, dict) for x in items):
+        return items
+    return [{"params": items}]
+
+
+class Optimizer:
+    """Base class.  ``params``: an iterable of Tensors (leaves with ``requires_grad``) or of dicts
+    ``{"params": [...], "lr": ...}`` (PyTorch's param groups); ``defaults`` fill what a group omits.
+    """
+
+    def __init__(self, params: Iterable, defaults: dict) -> None:
+        self.defaults = dict(defaults)
+        self.param_groups: list[dict] = []
+        self.state: dict[Tensor, dict] = {}   # Tensor hashes by identity
+        for group in _as_group_list(params):
+            self.add_param_group(group)
+
+    # ---- groups ---------------------------------------------------------------------------------
+    def add_param_group(self, group: dict) -> None:
+        """Add a group of parameters; hyperparameters it does not name come from the defaults."""
+        if not isinstance(group, dict) or "params" not in group:
+            raise TypeError("add_param_group: a param group is a dict with a 'params' entry")
+        params = group["params"]
+        params = [params] if isinstance(params, Tensor) else list(params)
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"optimizer: can only optimize Tensors, got {type(p).__name__}")
+            if not p.requires_grad:
+                raise ValueError(f"optimizer: a parameter of shape {p.shape} does not require grad")
+            if not p.is_leaf:
+                raise ValueError(f"optimizer: can't optimize a non-leaf Tensor (shape {p.shape}); "
+                                 "optimize the leaves it was computed from")
+            if id(p) in seen:
+                raise ValueError(f"optimizer: a parameter of shape {p.shape} appears in more than "
+                                 "one place; each parameter may be listed once")
+            seen.add(id(p))
+        unknown = set(group) - set(self.defaults) - {"params"}
+        if unknown:
+            raise ValueError(f"add_param_group: unknown hyperparameters {sorted(unknown)}; "
+                             f"{type(self).__name__} takes {sorted(self.defaults)}")
+        new = {"params": params}
+        for key, value in self.defaults.items():
+            new[key] = group.get(key, value)
+        self._check_group(new)
+        self.param_groups.append(new)
+
+    def _check_group(self, group: dict) -> None:
+        """Validate one group's hyperparameters (subclasses extend)."""
+        if not group["lr"] >= 0.0:
+            raise ValueError(f"{type(self).__name__}: invalid learning rate {group['lr']}")
+
+    def _state_names(self, group: dict) -> tuple[str, ...]:
+        """The state entries a parameter of ``group`` has once it has been stepped."""
+        return ()
+
+    def _params(self) -> list[Tensor]:
+        return [p for g in self.param_groups for p in g["params"]]
+
+    # ---- the training-loop calls ---------------------------------------------------------------
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Drop every parameter's gradient (``None``), so the next backward starts from zero."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if set_to_none or p.grad is None:
+                    p.grad = None
+                else:
+                    p.grad = np.zeros_like(p.data)
+
+    def step(self, closure: Callable | None = None):
+        """One update of every parameter that has a gradient.  ``closure`` (optional) recomputes
+        and returns the loss first, as in PyTorch."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        self._update()
+        return loss
+
+    def _update(self) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # ---- checkpoints: flat name -> array, as nn.save stores ------------------------------------
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """``param_groups.G.KEY`` for hyperparameters and ``param_groups.G.params`` (indices),
+        ``state.I.KEY`` for parameter I's state (I counts parameters across groups in order)."""
+        out: dict[str, np.ndarray] = {}
+        index = 0
+        for g, group in enumerate(self.param_groups):
+            n = len(group["params"])
+            out[f"param_groups.{g}.params"] = np.arange(index, index + n, dtype=np.int64)
+            for key, value in group.items():
+                if key != "params":
+                    out[f"param_groups.{g}.{key}"] = np.array(value)
+            for p in group["params"]:
+                for key, value in self.state.get(p, {}).items():
+                    out[f"state.{index}.{key}"] = np.array(value)   # a copy, never an alias
+                index += 1
+        return out
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore hyperparameters and state saved by ``state_dict``.  Everything is checked first;
+        on any mismatch a ValueError names it and the optimizer is left unchanged."""
+        name = type(self).__name__
+        params = self._params()
+        groups = []
+        used = set()
+        for g, group in enumerate(self.param_groups):
+            key = f"param_groups.{g}.params"
+            if key not in state_dict:
+                raise ValueError(f"{name}.load_state_dict: missing '{key}' (the checkpoint has "
+                                 f"fewer param groups than this optimizer's {len(self.param_groups)})")
+            used.add(key)
+            if np.asarray(state_dict[key]).size != len(group["params"]):
+                raise ValueError(f"{name}.load_state_dict: group {g} has {len(group['params'])} "
+                                 f"parameters, the checkpoint's has {np.asarray(state_dict[key]).size}")
+            values = {}
+            for hp, current in group.items():
+                if hp == "params":
+                    continue
+                key = f"param_groups.{g}.{hp}"
+                if key not in state_dict and hp == "initial_lr":
+                    continue   # saved before a scheduler was attached: keep the live value
+                if key not in state_dict:
+                    raise ValueError(f"{name}.load_state_dict: missing '{key}'")
+                used.add(key)
+                values[hp] = _like(current, np.asarray(state_dict[key]), key, name)
+            # A scheduler adds "initial_lr" to the groups; a checkpoint may carry it either way.
+            key = f"param_groups.{g}.initial_lr"
+            if key in state_dict and "initial_lr" not in group:
+                used.add(key)
+                values["initial_lr"] = _like(0.0, np.asarray(state_dict[key]), key, name)
+            groups.append(values)
+        # The state names each parameter may have follow the hyperparameters being loaded.
+        names = [self._state_names({**group, **values})
+                 for group, values in zip(self.param_groups, groups)
+                 for _ in group["params"]]
+        state: dict[Tensor, dict] = {}
+        for key in state_dict:
+            if key in used:
+                continue
+            parts = key.split(".")
+            if len(parts) != 3 or parts[0] != "state" or not parts[1].isdigit():
+                raise ValueError(f"{name}.load_state_dict: unexpected key '{key}'")
+            i, entry = int(parts[1]), parts[2]
+            if i >= len(params):
+                raise ValueError(f"{name}.load_state_dict: '{key}' refers to parameter {i}, but "
+                                 f"this optimizer has {len(params)}")
+            if entry not in names[i]:
+                raise ValueError(f"{name}.load_state_dict: unexpected key '{key}' (the state of "
+                                 f"parameter {i} has {list(names[i])})")
+            value = np.asarray(state_dict[key])
+            p = params[i]
+            if entry == "step":
+                if value.shape != () or value.dtype.kind not in "iuf" or value < 0:
+                    raise ValueError(f"{name}.load_state_dict: '{key}' must be a non-negative "
+                                     f"scalar count, got shape {value.shape} dtype {value.dtype}")
+                converted = int(value)
+            else:
+                if value.shape != p.shape or value.dtype.kind not in "iuf":
+                    raise ValueError(f"{name}.load_state_dict: '{key}' has shape {value.shape} "
+                                     f"dtype {value.dtype}, parameter {i} has shape {p.shape}")
+                converted = np.array(value, dtype=p.dtype)   # owned, in the parameter's dtype
+            state.setdefault(p, {})[entry] = converted
+        for i, p in enumerate(params):
+            # A parameter that was never stepped has no state; one that was has all of it.
+            missing = [n for n in names[i] if p in state and n not in state[p]]
+            if missing:
+                raise ValueError(f"{name}.load_state_dict: the state of parameter {i} lacks "
+                                 f"{['state.%d.%s' % (i, n) for n in missing]}")
+        # All checked: now change things.
+        for group, values in zip(self.param_groups, groups):
+            group.update(values)
+        self.state = state
+
+
+def _like(current: Any, value: np.ndarray, key: str, name: str) -> Any:
+    """Convert a stored hyperparameter back to the Python type it has in the live group."""
+    try:
+        if isinstance(current, bool):
+            if value.shape != ():
+                raise ValueError
+            return bool(value)
+        if isinstance(current, tuple):
+            if value.shape != (len(current),):
+                raise ValueError
+            return tuple(float(v) for v in value)
+        if value.shape != () or value.dtype.kind not in "biuf":
+            raise ValueError
+        if isinstance(current, int) and value.dtype.kind in "iu":
+            return int(value)
+        return float(value)
+    except (ValueError, TypeError):
+        raise ValueError(f"{name}.load_state_dict: '{key}' has shape {value.shape} dtype "
+                         f"{value.dtype}, which does not fit the current value {current!r}") from None

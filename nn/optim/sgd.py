@@ -1,0 +1,61 @@
+"""Stochastic gradient descent, the lecture's rule W <- W - lr * dE/dW, with momentum."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import numpy as np
+
+from .optimizer import Optimizer
+
+__all__ = ["SGD"]
+
+
+class SGD(Optimizer):
+    """``p <- p - lr * d`` where ``d`` is the gradient (plus ``weight_decay * p``), or with
+    ``momentum`` the buffer ``b <- momentum * b + (1 - dampening) * d`` (``b = d`` on a parameter's
+    first step), and with ``nesterov`` the look-ahead ``d + momentum * b``.
+
+    This is PyTorch's convention.  With a constant lr it is the lecture's momentum term,
+    ``dW(t) = -lr * dE/dW + momentum * dW(t-1)``, because ``dW(t) = -lr * b(t)``.
+    """
+
+    def __init__(self, params: Iterable, lr: float, momentum: float = 0.0,
+                 nesterov: bool = False, weight_decay: float = 0.0,
+                 dampening: float = 0.0) -> None:
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov))
+
+    def _check_group(self, group: dict) -> None:
+        super()._check_group(group)
+        if not group["momentum"] >= 0.0:
+            raise ValueError(f"SGD: invalid momentum {group['momentum']}")
+        if not group["weight_decay"] >= 0.0:
+            raise ValueError(f"SGD: invalid weight_decay {group['weight_decay']}")
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError("SGD: nesterov momentum needs momentum > 0 and dampening = 0")
+
+    def _state_names(self, group: dict) -> tuple[str, ...]:
+        return ("momentum_buffer",) if group["momentum"] != 0 else ()
+
+    def _update(self) -> None:
+        for group in self.param_groups:
+            lr, momentum, decay = group["lr"], group["momentum"], group["weight_decay"]
+            dampening, nesterov = group["dampening"], group["nesterov"]
+            for p in group["params"]:
+                d = p.grad
+                if d is None:
+                    continue
+                if decay:
+                    d = d + decay * p.data
+                if momentum:
+                    state = self.state.get(p)
+                    if state is None:
+                        buf = np.array(d, dtype=p.data.dtype)   # owned copy, never the grad
+                        self.state[p] = {"momentum_buffer": buf}
+                    else:
+                        buf = state["momentum_buffer"]
+                        buf *= momentum
+                        buf += (1.0 - dampening) * d if dampening else d
+                    d = d + momentum * buf if nesterov else buf
+                p.data -= lr * d
