@@ -1,0 +1,389 @@
+"""Module and Parameter: models that find their own parameters, buffers and sub-modules.
+
+``Module.__setattr__`` routes every assigned Parameter, Module and registered buffer into its own
+table, so ``parameters()`` and ``named_parameters()`` are derived from the attribute tree, never
+listed by hand.  Traversals are iterative (no recursion) and keyed by identity, so shared (tied)
+parameters and modules are reported once.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import namedtuple
+from typing import Any, Iterator
+
+import numpy as np
+
+from autograd import Tensor
+from autograd.grad_mode import STATE, no_grad
+
+__all__ = ["Parameter", "Module", "as_input"]
+
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+class Parameter(Tensor):
+    """A Tensor that a Module registers and optimizers update: requires_grad=True, owns a copy."""
+
+    __slots__ = ()
+
+    def __init__(self, data: Any, requires_grad: bool = True, dtype=None) -> None:
+        if isinstance(data, Tensor):
+            data = data.data
+        array = np.array(data, dtype=dtype, copy=True)
+        if array.dtype.kind != "f":
+            raise TypeError(f"Parameter: only floating-point data can be a parameter, got dtype "
+                            f"{array.dtype}; pass dtype=np.float32 (or float64) to convert")
+        super().__init__(array, requires_grad=requires_grad)
+
+    def __repr__(self) -> str:
+        return "Parameter" + super().__repr__()[len("Tensor"):]
+
+    def __deepcopy__(self, memo: dict) -> "Parameter":
+        new = Parameter(self.data, requires_grad=self.requires_grad)
+        new.grad = None if self.grad is None else self.grad.copy()
+        memo[id(self)] = new
+        return new
+
+    def __reduce_ex__(self, protocol):
+        return (Parameter, (self.data, self.requires_grad))
+
+
+def as_input(x: Any, dtype) -> Tensor:
+    """A layer's input as a Tensor: ndarrays and lists, and integer/bool tensors, are converted to
+    the layer's dtype (they carry no gradient); float Tensors are passed through untouched."""
+    if isinstance(x, Tensor):
+        if x.dtype.kind == "f":
+            return x
+        return Tensor(x.data.astype(dtype))
+    array = np.asarray(x)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"expected a Tensor or a numeric array, got {type(x).__name__} "
+                        f"of dtype {array.dtype}")
+    return Tensor(array.astype(dtype, copy=False) if array.dtype.kind != "f" else array)
+
+
+class Module:
+    """Base class of every layer and model: subclasses set attributes in __init__ and define
+    ``forward``; calling the module runs forward inside the module's scope."""
+
+    training: bool
+
+    def __init__(self) -> None:
+        d = self.__dict__
+        d["_parameters"] = {}
+        d["_modules"] = {}
+        d["_buffers"] = {}
+        d["_non_persistent"] = set()
+        d["training"] = True
+
+    # ---- attribute routing ---------------------------------------------------------------------
+    def _tables(self) -> tuple[dict, dict, dict]:
+        d = self.__dict__
+        if "_parameters" not in d:
+            raise AttributeError(f"{type(self).__name__}: call super().__init__() in __init__ "
+                                 "before assigning parameters, modules or buffers")
+        return d["_parameters"], d["_modules"], d["_buffers"]
+
+    def _discard(self, name: str) -> None:
+        for table in self._tables():
+            table.pop(name, None)
+        self.__dict__.pop(name, None)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, Parameter):
+            params, _, _ = self._tables()
+            self._discard(name)
+            params[name] = value
+            return
+        if isinstance(value, Module):
+            _, modules, _ = self._tables()
+            self._discard(name)
+            modules[name] = value
+            return
+        d = self.__dict__
+        if name in d.get("_parameters", ()):
+            if value is not None:
+                raise TypeError(f"{type(self).__name__}.{name} is a parameter: assign an "
+                                f"nn.Parameter (or None), not a {type(value).__name__}")
+            d["_parameters"][name] = None
+        elif name in d.get("_modules", ()):
+            if value is not None:
+                raise TypeError(f"{type(self).__name__}.{name} is a sub-module: assign an "
+                                f"nn.Module (or None), not a {type(value).__name__}")
+            d["_modules"][name] = None
+        elif name in d.get("_buffers", ()):
+            d["_buffers"][name] = _as_buffer(value, name)
+        else:
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached when normal lookup fails; reads __dict__ directly so that copy/pickle,
+        # which probe attributes before __init__ has run, never recurse.
+        d = self.__dict__
+        for table in ("_parameters", "_modules", "_buffers"):
+            entries = d.get(table)
+            if entries is not None and name in entries:
+                return entries[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name: str) -> None:
+        d = self.__dict__
+        for table in ("_parameters", "_modules", "_buffers"):
+            if name in d.get(table, ()):
+                del d[table][name]
+                d["_non_persistent"].discard(name)
+                return
+        object.__delattr__(self, name)
+
+    def __dir__(self):
+        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._modules)
+                      | set(self._buffers))
+
+    def register_buffer(self, name: str, value: Any, persistent: bool = True) -> None:
+        """A non-trainable tensor (running statistics) kept in state_dict unless not persistent."""
+        _, _, buffers = self._tables()
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"register_buffer: invalid buffer name {name!r}")
+        self._discard(name)
+        buffers[name] = _as_buffer(value, name)
+        if persistent:
+            self._non_persistent.discard(name)
+        else:
+            self._non_persistent.add(name)
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter: {name!r} must be an nn.Parameter or None")
+        params, _, _ = self._tables()
+        self._discard(name)
+        params[name] = param
+
+    def add_module(self, name: str, module: "Module | None") -> None:
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module: {name!r} must be an nn.Module or None")
+        _, modules, _ = self._tables()
+        self._discard(name)
+        modules[name] = module
+
+    # ---- running -------------------------------------------------------------------------------
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+
+    def __call__(self, *args, **kwargs):
+        # The engine stamps every op it records with STATE.scope, so graphs can be grouped by
+        # the modules they ran in (outermost first).
+        previous = STATE.scope
+        STATE.scope = (previous or ()) + (self,)
+        try:
+            return self.forward(*args, **kwargs)
+        finally:
+            STATE.scope = previous
+
+    # ---- traversal -----------------------------------------------------------------------------
+    def children(self) -> Iterator["Module"]:
+        for _, module in self.named_children():
+            yield module
+
+    def named_children(self) -> Iterator[tuple[str, "Module"]]:
+        seen = set()
+        for name, module in self._modules.items():
+            if module is not None and id(module) not in seen:
+                seen.add(id(module))
+                yield name, module
+
+    def named_modules(self, prefix: str = "", remove_duplicate: bool = True
+                      ) -> Iterator[tuple[str, "Module"]]:
+        """Pre-order walk (self first), with an explicit stack; shared modules once by default."""
+        seen = set()
+        stack = [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if remove_duplicate:
+                if id(module) in seen:
+                    continue
+                seen.add(id(module))
+            yield name, module
+            kids = [(f"{name}.{k}" if name else k, m)
+                    for k, m in module._modules.items() if m is not None]
+            stack.extend(reversed(kids))
+
+    def modules(self) -> Iterator["Module"]:
+        for _, module in self.named_modules():
+            yield module
+
+    def _named_members(self, table: str, prefix: str, remove_duplicate: bool):
+        seen = set()
+        for mname, module in self.named_modules(prefix, remove_duplicate=remove_duplicate):
+            for name, value in getattr(module, table).items():
+                if value is None:
+                    continue
+                if remove_duplicate:
+                    if id(value) in seen:
+                        continue
+                    seen.add(id(value))
+                yield (f"{mname}.{name}" if mname else name), value, module, name
+
+    def named_parameters(self, prefix: str = "", remove_duplicate: bool = True
+                         ) -> Iterator[tuple[str, Parameter]]:
+        """(name, parameter) pairs, tied parameters once (under the first name reached)."""
+        for full, param, _, _ in self._named_members("_parameters", prefix, remove_duplicate):
+            yield full, param
+
+    def parameters(self) -> Iterator[Parameter]:
+        for _, param in self.named_parameters():
+            yield param
+
+    def named_buffers(self, prefix: str = "", remove_duplicate: bool = True
+                      ) -> Iterator[tuple[str, Tensor]]:
+        for full, buf, _, _ in self._named_members("_buffers", prefix, remove_duplicate):
+            yield full, buf
+
+    def buffers(self) -> Iterator[Tensor]:
+        for _, buf in self.named_buffers():
+            yield buf
+
+    # ---- modes and gradients -------------------------------------------------------------------
+    def train(self, mode: bool = True) -> "Module":
+        for module in self.modules():
+            module.__dict__["training"] = bool(mode)
+        return self
+
+    def eval(self) -> "Module":
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Module":
+        """Freeze (False) or unfreeze (True) every parameter."""
+        for param in self.parameters():
+            param.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for param in self.parameters():
+            if set_to_none or param.grad is None:
+                param.grad = None
+            else:
+                param.grad[...] = 0
+
+    # ---- dtype ---------------------------------------------------------------------------------
+    def to(self, dtype) -> "Module":
+        """Cast every floating-point parameter, gradient and buffer, in place (the same
+        Parameter objects, so optimizers holding them keep working)."""
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"Module.to: only floating-point dtypes are supported, got {dtype}")
+        for param in self.parameters():
+            param.data = param.data.astype(dtype)
+            if param.grad is not None:
+                param.grad = param.grad.astype(dtype)
+        for buf in self.buffers():
+            if buf.data.dtype.kind == "f":
+                buf.data = buf.data.astype(dtype)
+        for module in self.modules():
+            if "dtype" in module.__dict__:
+                module.__dict__["dtype"] = dtype
+        return self
+
+    def double(self) -> "Module":
+        return self.to(np.float64)
+
+    def float(self) -> "Module":
+        return self.to(np.float32)
+
+    # ---- checkpoints ---------------------------------------------------------------------------
+    def _state_entries(self) -> dict[str, Tensor]:
+        """Every persistent name -> tensor, tied entries under each of their names (as PyTorch)."""
+        entries = {}
+        for mname, module in self.named_modules(remove_duplicate=False):
+            for name, param in module._parameters.items():
+                if param is not None:
+                    entries[f"{mname}.{name}" if mname else name] = param
+            for name, buf in module._buffers.items():
+                if buf is not None and name not in module._non_persistent:
+                    entries[f"{mname}.{name}" if mname else name] = buf
+        return entries
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Flat name -> a copy of each parameter's and persistent buffer's array."""
+        return {name: t.data.copy() for name, t in self._state_entries().items()}
+
+    def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
+        """Copy values into the existing parameters and buffers.  Everything is validated first,
+        so an error (missing or unexpected keys under ``strict``, a shape mismatch, a non-numeric
+        value) leaves the model unchanged.  Returns (missing_keys, unexpected_keys)."""
+        entries = self._state_entries()
+        missing = [k for k in entries if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in entries]
+        problems = []
+        if strict and missing:
+            problems.append("missing key(s): " + ", ".join(repr(k) for k in missing))
+        if strict and unexpected:
+            problems.append("unexpected key(s): " + ", ".join(repr(k) for k in unexpected))
+        values = {}
+        for key, target in entries.items():
+            if key not in state_dict:
+                continue
+            value = state_dict[key]
+            value = value.data if isinstance(value, Tensor) else np.asarray(value)
+            if value.dtype.kind not in "biuf":
+                problems.append(f"{key!r} has non-numeric dtype {value.dtype}")
+            elif value.shape != target.shape:
+                problems.append(f"size mismatch for {key!r}: checkpoint shape {value.shape}, "
+                                f"model shape {target.shape}")
+            else:
+                values[key] = value
+        if problems:
+            raise RuntimeError(f"load_state_dict: error(s) loading into {type(self).__name__}: "
+                               + "; ".join(problems) + "; the model was left unchanged")
+        with no_grad():
+            for key, value in values.items():
+                target = entries[key]
+                if not target.data.flags.writeable:
+                    target.data = target.data.copy()
+                np.copyto(target.data, value, casting="unsafe")
+        return IncompatibleKeys(missing, unexpected)
+
+    # ---- copying and printing ------------------------------------------------------------------
+    def __deepcopy__(self, memo: dict) -> "Module":
+        new = object.__new__(type(self))
+        memo[id(self)] = new
+        for key, value in self.__dict__.items():
+            new.__dict__[key] = copy.deepcopy(value, memo)
+        return new
+
+    def extra_repr(self) -> str:
+        """The text inside this module's parentheses in repr (layers show their sizes)."""
+        return ""
+
+    def __repr__(self) -> str:
+        # Children's reprs are built bottom-up with an explicit stack (no recursion).
+        order = [m for _, m in self.named_modules(remove_duplicate=False)]
+        text: dict[int, str] = {}
+        for module in reversed(order):
+            lines = []
+            for name, child in module._modules.items():
+                if child is None:
+                    continue
+                body = text[id(child)].replace("\n", "\n  ")
+                lines.append(f"  ({name}): {body}")
+            extra = module.extra_repr()
+            head = type(module).__name__ + "("
+            if not lines:
+                text[id(module)] = head + extra + ")"
+            else:
+                first = ("\n  " + extra) if extra else ""
+                text[id(module)] = head + first + "\n" + "\n".join(lines) + "\n)"
+        return text[id(self)]
+
+
+def _as_buffer(value: Any, name: str) -> Tensor | None:
+    if value is None:
+        return None
+    if isinstance(value, Parameter):
+        raise TypeError(f"buffer {name!r}: a Parameter cannot be a buffer")
+    if isinstance(value, Tensor):
+        return value
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"buffer {name!r}: must be numeric, got dtype {array.dtype}")
+    return Tensor(array)
