@@ -239,15 +239,23 @@ def plot_grad_norms(history: GradNormHistory | Mapping, path: str | os.PathLike 
     from matplotlib import colormaps
     colours = colormaps["viridis"](np.linspace(0, 0.9, len(names)))
     for colour, k in zip(colours, names):
-        v = data[k]
-        left.plot(np.arange(1, len(v) + 1), np.maximum(v, floor), color=colour, label=k,
-                  linewidth=1.4)
-    medians = np.array([np.nanmedian(data[k]) if np.isfinite(data[k]).any() else np.nan
-                        for k in names])
+        v = np.maximum(data[k], floor)
+        steps = np.arange(1, len(v) + 1)
+        window = max(1, len(v) // 50)   # per-step norms are noisy; the trend is what diagnoses
+        if window > 1:
+            left.plot(steps, v, color=colour, linewidth=0.6, alpha=0.25)
+            left.plot(steps, _rolling_mean(v, window), color=colour, label=k, linewidth=1.6)
+        else:
+            left.plot(steps, v, color=colour, label=k, linewidth=1.4)
+    pct = np.array([np.nanpercentile(data[k], [5, 50, 95]) if np.isfinite(data[k]).any()
+                    else [np.nan] * 3 for k in names]).reshape(len(names), 3)
+    pct = np.maximum(np.nan_to_num(pct, nan=floor), floor)
+    medians = pct[:, 1]
     bar_colours = ["#1e3a8a" if m < vanishing else "#b91c1c" if m > exploding else "#0877bd"
-                   for m in np.nan_to_num(medians, nan=floor)]
-    right.bar(range(len(names)), np.maximum(np.nan_to_num(medians, nan=floor), floor),
-              color=bar_colours)
+                   for m in medians]
+    right.bar(range(len(names)), medians, color=bar_colours)
+    right.errorbar(range(len(names)), medians, yerr=[medians - pct[:, 0], pct[:, 2] - medians],
+                   fmt="none", ecolor="#374151", capsize=3, linewidth=1)
     right.set_xticks(range(len(names)), names, rotation=45, ha="right", fontsize=8)
     for ax in (left, right):
         ax.set_yscale("log")
@@ -262,11 +270,24 @@ def plot_grad_norms(history: GradNormHistory | Mapping, path: str | os.PathLike 
     left.text(0.01, 0.95, "exploding", transform=left.transAxes, color="#b91c1c", fontsize=8)
     left.set_xlabel("step")
     left.set_ylabel("gradient norm ‖g‖")
-    right.set_ylabel("median ‖g‖ over training")
+    right.set_ylabel("median ‖g‖ over training (5–95 %)")
     if len(names) <= 12:
         left.legend(frameon=False, fontsize=8)
     fig.suptitle(title or "gradient norms per layer (input side first)")
     return _finish(fig, path)
+
+
+def _rolling_mean(v: np.ndarray, window: int) -> np.ndarray:
+    """Trailing mean over ``window`` steps in log space (norms span decades), NaN-aware."""
+    logs = np.log10(v)
+    ok = np.isfinite(logs)
+    sums = np.concatenate([[0.0], np.cumsum(np.where(ok, logs, 0.0))])
+    counts = np.concatenate([[0], np.cumsum(ok)])
+    idx = np.arange(1, len(v) + 1)
+    start = np.maximum(idx - window, 0)
+    n = counts[idx] - counts[start]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, 10 ** ((sums[idx] - sums[start]) / np.maximum(n, 1)), np.nan)
 
 
 # ---- the activation table ----------------------------------------------------------------------
