@@ -9,11 +9,12 @@ from .layers import *  # noqa: F401,F403  (every layer module: Linear, Conv2d, R
 from .layers import __all__ as _layer_names
 from .losses import (MSELoss, L1Loss, HuberLoss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss,
                      NLLLoss)
-from . import functional, init, losses  # noqa: F401
+from .serialization import save, load
+from . import functional, init, losses, utils  # noqa: F401
 
 from . import optim, data  # noqa: F401  (filled by the training side: optimizers, datasets)
 from .fit import fit  # noqa: F401
 
 __all__ = ["Module", "Parameter", "MSELoss", "L1Loss", "HuberLoss", "BCELoss",
-           "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "functional", "init", "losses",
-           "optim", "data", "fit"] + list(_layer_names)
+           "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "save", "load", "functional",
+           "init", "losses", "utils", "optim", "data", "fit"] + list(_layer_names)

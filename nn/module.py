@@ -50,8 +50,9 @@ class Parameter(Tensor):
 
 
 def as_input(x: Any, dtype) -> Tensor:
-    """A layer's input as a Tensor: ndarrays and lists, and integer/bool tensors, are converted to
-    the layer's dtype (they carry no gradient); float Tensors are passed through untouched."""
+    """A layer's input as a Tensor.  Tensors of a float dtype pass through untouched (they may
+    carry gradients); ndarrays, lists and integer/bool tensors become constants of the layer's
+    dtype, so feeding float64 NumPy data to a float32 model computes in float32."""
     if isinstance(x, Tensor):
         if x.dtype.kind == "f":
             return x
@@ -60,7 +61,7 @@ def as_input(x: Any, dtype) -> Tensor:
     if array.dtype.kind not in "biuf":
         raise TypeError(f"expected a Tensor or a numeric array, got {type(x).__name__} "
                         f"of dtype {array.dtype}")
-    return Tensor(array.astype(dtype, copy=False) if array.dtype.kind != "f" else array)
+    return Tensor(array.astype(dtype, copy=False))
 
 
 class Module:
