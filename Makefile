@@ -33,5 +33,24 @@ test: $(VENV)/.installed-core dot
 test-fast: $(VENV)/.installed-core
 	$(PY) -m pytest -q -x -m "not slow"
 
+# Benchmarks: TensorFlow, PyTorch, JAX, MyGrad and micrograd live in their own venv so they never
+# change the numpy that the main .venv tests against.
+BENCH_VENV := .venv-bench
+BENCH_PY := $(BENCH_VENV)/bin/python
+# OPENBLAS_CORETYPE/L2_SIZE slow a current numpy; they are unset for the benchmark command only.
+BENCH_ENV := env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2
+
+$(BENCH_VENV)/.installed-bench: pyproject.toml
+	test -x $(BENCH_PY) || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_PY) -m pip install -q --upgrade pip
+	$(BENCH_PY) -m pip install -q -e ".[bench]"
+	touch $@
+
+bench: $(BENCH_VENV)/.installed-bench
+	$(BENCH_ENV) $(BENCH_PY) -m benchmarks.run --out benchmarks
+
+bench-smoke: $(VENV)/.installed-core
+	$(PY) -m benchmarks.run --smoke --out "$$(mktemp -d)"
+
 clean:
 	rm -rf $(VENV) .hypothesis .pytest_cache *.egg-info

@@ -1,0 +1,52 @@
+"""The implementations the harness knows, and how they are grouped into worker processes.
+
+Each entry: id -> (module in ``benchmarks``, factory function, label).  A factory takes
+``(workload, data)`` and returns ``step() -> loss``, or None where the implementation does not run
+that workload.  Each group runs in a process of its own, always together with the NumPy floor, so
+frameworks never share a process (their thread pools and bundled libraries stay apart).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+
+__all__ = ["IMPLS", "GROUPS", "LABELS", "load", "configure_threads"]
+
+IMPLS = {
+    "numpy": ("impl_numpy", "make_step", "NumPy floor"),
+    "gemm": ("impl_numpy", "make_gemm_step", "GEMM only"),
+    "graphgrad": ("impl_graphgrad", "make_step", "graphgrad"),
+    "tf_eager": ("impl_tf", "make_eager_step", "TF eager"),
+    "tf_function": ("impl_tf", "make_function_step", "tf.function"),
+    "torch": ("impl_torch", "make_step", "PyTorch"),
+    "mygrad": ("impl_mygrad", "make_step", "MyGrad"),
+    "jax": ("impl_jax", "make_step", "JAX jit"),
+    "micrograd": ("impl_micrograd", "make_step", "micrograd"),
+}
+LABELS = {k: v[2] for k, v in IMPLS.items()}
+
+GROUPS = [["gemm", "graphgrad"], ["torch"], ["tf_eager", "tf_function"], ["mygrad"], ["jax"],
+          ["micrograd"]]
+
+# Implementations that allocate through NumPy, so tracemalloc sees their memory.
+NUMPY_BASED = {"numpy", "gemm", "graphgrad", "mygrad", "micrograd"}
+
+
+def configure_threads(threads: int) -> None:
+    """Thread counts for every BLAS/OpenMP/XLA pool; must run before any framework is imported."""
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
+        os.environ[var] = str(threads)
+    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=true "
+                               f"intra_op_parallelism_threads={threads}").strip()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def load(impl: str, threads: int):
+    """(factory, versions dict) for ``impl``; raises ImportError when its framework is missing."""
+    module_name, factory, _ = IMPLS[impl]
+    module = importlib.import_module(f"benchmarks.{module_name}")
+    if hasattr(module, "setup"):
+        module.setup(threads)
+    return getattr(module, factory), module.versions()
