@@ -270,10 +270,16 @@ def minimum(a, b): return apply(Minimum, a, b)
 def where(cond, a, b): return apply(Where, a, b, cond=_plain(cond).astype(bool, copy=False))
 
 
+def _bound(value):
+    """A clip bound as NumPy takes it; Python scalars stay Python scalars (weak promotion keeps
+    float32 float32), Tensors become arrays (bounds get no gradient)."""
+    if value is None or isinstance(value, (int, float)):
+        return value
+    return _plain(value)
+
+
 def clip(x, lo=None, hi=None):
-    lo = None if lo is None else _plain(lo)
-    hi = None if hi is None else _plain(hi)
-    return apply(Clip, x, lo, hi)
+    return apply(Clip, x, _bound(lo), _bound(hi))
 
 
 def astype(x, dtype):

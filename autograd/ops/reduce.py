@@ -106,10 +106,17 @@ class Prod(_Reduction):
         is_zero = np.asarray(x == 0)
         zeros = is_zero.sum(axis=self.axes, keepdims=True)
         nonzero = np.where(is_zero, 1, x)
-        others = np.prod(nonzero, axis=self.axes, keepdims=True)
-        # No zero: prod/x_i.  One zero: the zero entry gets the product of the rest.  More: 0.
-        local = np.where(zeros == 0, others / nonzero, np.where(is_zero & (zeros == 1), others, 0))
-        return self.keep(g) * local
+        # The product of the other non-zero entries (no division by zero).
+        others = np.prod(nonzero, axis=self.axes, keepdims=True) / nonzero
+        # Times the product of the other zero entries: with no zero it is 1, with one zero the
+        # zero entry gets 1 and the others get x_zero, with two zeros each zero entry gets the
+        # other one, with more everything is 0.  Zeros enter as x (value 0) rather than as the
+        # constant 0, so that this gradient's own derivative (second order) is exact too.
+        zero_sum = np.sum(np.where(is_zero, x, 0), axis=self.axes, keepdims=True)
+        rest = np.where(zeros == 0, 1,
+                        np.where(zeros == 1, np.where(is_zero, 1, zero_sum),
+                                 np.where((zeros == 2) & is_zero, zero_sum - x, 0)))
+        return self.keep(g) * others * rest
 
 
 class Var(_Reduction):

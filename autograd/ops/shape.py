@@ -22,9 +22,12 @@ class Reshape(Op):
 
 
 class Transpose(Op):
+    """The adjoint of a permutation is its inverse permutation"""
     def forward(self, x, axes):
-        self.axes = axes
-        return np.transpose(x, axes)
+        out = np.transpose(x, axes)
+        # Negative axes (valid in NumPy) would invert to a wrong permutation: normalise them.
+        self.axes = None if axes is None else tuple(int(a) % x.ndim for a in axes)
+        return out
 
     def backward(self, g):
         if self.axes is None:
@@ -52,12 +55,18 @@ class Concatenate(Op):
     """Each input gets its own slice of the gradient"""
     def forward(self, *arrays, axis=0):
         out = np.concatenate(arrays, axis=axis)
-        self.axis = axis % out.ndim
-        self.bounds = np.cumsum([a.shape[self.axis] for a in arrays])[:-1].tolist()
+        # axis=None joins the flattened inputs, as in NumPy; the slices are reshaped back.
+        self.in_shapes = None if axis is not None else [np.shape(a) for a in arrays]
+        self.axis = 0 if axis is None else axis % out.ndim
+        self.bounds = np.cumsum([np.shape(a)[self.axis] if axis is not None else np.size(a)
+                                 for a in arrays])[:-1].tolist()
         return out
 
     def backward(self, g):
-        return tuple(split_array(g, self.bounds, self.axis))
+        pieces = split_array(g, self.bounds, self.axis)
+        if self.in_shapes is not None:
+            pieces = [p.reshape(s) for p, s in zip(pieces, self.in_shapes)]
+        return tuple(pieces)
 
 
 class Stack(Op):
