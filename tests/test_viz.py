@@ -193,6 +193,20 @@ def test_depth_collapses_modules_into_boxes():
     assert grouped.source.count("subgraph cluster_") == 1
 
 
+def test_collapsed_module_called_twice_and_output_inside_a_box():
+    lin = nn.Linear(2, 2)
+    a, b = ag.randn(3, 2, rng=0), ag.randn(3, 2, rng=1)
+    g = viz.draw_graph((lin(a) * lin(b)).sum(), depth=0)
+    ns = nodes(g)
+    assert len(ns) == 3                        # the box, multiply, sum
+    box = next(k for k, v in ns.items() if "box3d" in v)
+    assert "2 ops · 6 parameters\\n→ (3, 2) float32 ×2" in ns[box]
+    assert sum(e[0] == box for e in edges(g)) == 2   # two values flow out: two arrows
+    g = viz.draw_graph({"y": lin(a)}, depth=0)
+    (only,) = nodes(g).values()
+    assert label(only).startswith("y = Linear") and "penwidth=2.5" in only
+
+
 # ---- gradient flow ----------------------------------------------------------------------------
 
 def test_grad_flow_without_recorder_changes_no_grad_and_colours_every_node():

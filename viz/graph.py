@@ -193,17 +193,17 @@ class _Layout:
         self.entities = [k for k in (self.of[id(o)] for o in walk.order)
                          if not (k in seen or seen.add(k))]
         self.edges: list[tuple[str, str]] = []
-        box_edges: set[tuple[str, str]] = set()
+        box_edges: set[tuple[int, str]] = set()
         for obj in walk.order:
             dst = self.of[id(obj)]
             for p in walk.parents.get(id(obj), ()):
                 src = self.of[id(p)]
                 if src == dst:
                     continue
-                if src in self.boxes or dst in self.boxes:   # one arrow between a box and a node
-                    if (src, dst) in box_edges:
+                if dst in self.boxes:   # a value used by several ops inside a box: one arrow
+                    if (id(p), dst) in box_edges:
                         continue
-                    box_edges.add((src, dst))
+                    box_edges.add((id(p), dst))
                 self.edges.append((src, dst))
 
     def path(self, ent: str) -> tuple:
@@ -261,12 +261,20 @@ def _entity_attrs(layout: _Layout, ent: str, naming: Naming, stats, root_tensors
         exits = layout.box_exits(ent)
         n_ops = len(box["ops"])
         lines = [naming.module(box["module"]), f"{n_ops} op" + ("s" if n_ops != 1 else "")]
+        outs = [naming.tensor(o) for o in exits if id(o) in layout.output_ids]
+        if outs:   # an output computed inside the box: say so, as its own node would
+            lines[0] = f"{', '.join(outs)} = {lines[0]}"
+
         n_params = sum(p.data.size for p in box["params"])
         if n_params:
             lines[-1] += f" · {n_params:,} parameters"
-        if len(exits) == 1:
-            lines.append(f"→ {_shape(exits[0].shape)} {exits[0].dtype}")
+        kinds = {(_shape(o.shape), str(o.dtype)) for o in exits}
+        if len(kinds) == 1:   # what flows out; a module called twice has two such outputs
+            shape, dtype = kinds.pop()
+            lines.append(f"→ {shape} {dtype}" + (f" ×{len(exits)}" if len(exits) > 1 else ""))
         style = dict(ROLE_STYLE["module"])
+        if outs:
+            style["penwidth"] = "2.5"
         norms = [stats(o) for o in exits] if stats is not None else []
         s = None
         if norms and all(n is not None for n in norms):   # the gradient of what the box outputs
