@@ -84,20 +84,26 @@ def load(path) -> dict[str, np.ndarray]:
     path = os.fspath(path)
     with open(path, "rb") as handle:
         head = handle.read(4)
-    if head not in (_ZIP_MAGIC, _EMPTY_ZIP_MAGIC):
-        raise ValueError(f"nn.load: {path!r} is not a checkpoint written by nn.save (not an .npz "
-                         f"zip archive; it starts with {head!r})")
+        if head not in (_ZIP_MAGIC, _EMPTY_ZIP_MAGIC):
+            raise ValueError(f"nn.load: {path!r} is not a checkpoint written by nn.save (not an "
+                             f".npz zip archive; it starts with {head!r})")
+        handle.seek(0)
+        try:
+            return _read_archive(handle)
+        except ValueError as err:
+            raise ValueError(f"nn.load: refusing {path!r}: {err}") from None
+        except (zipfile.BadZipFile, EOFError, OSError, KeyError) as err:
+            raise ValueError(f"nn.load: {path!r} is truncated or corrupt ({type(err).__name__}: "
+                             f"{err})") from None
+
+
+def _read_archive(handle) -> dict[str, np.ndarray]:
+    # We own the handle, so NumPy never leaves a file open when the archive is broken.
     result = {}
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            for name in archive.files:
-                value = archive[name]
-                if not isinstance(value, np.ndarray) or value.dtype.kind not in "biufc":
-                    raise ValueError(f"entry {name!r} is not a numeric array")
-                result[name] = value
-    except ValueError as err:
-        raise ValueError(f"nn.load: refusing {path!r}: {err}") from None
-    except (zipfile.BadZipFile, EOFError, OSError, KeyError) as err:
-        raise ValueError(f"nn.load: {path!r} is truncated or corrupt ({type(err).__name__}: "
-                         f"{err})") from None
+    with np.load(handle, allow_pickle=False) as archive:
+        for name in archive.files:
+            value = archive[name]
+            if not isinstance(value, np.ndarray) or value.dtype.kind not in "biufc":
+                raise ValueError(f"entry {name!r} is not a numeric array")
+            result[name] = value
     return result
