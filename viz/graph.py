@@ -48,7 +48,8 @@ def draw_graph(outputs: Any, *, model: Any = None, names: Mapping | None = None,
     grad_flow: colour every node by its gradient norm, flagging norms below ``vanishing`` and above
         ``exploding``.  Norms come from ``grads`` (a ``viz.record_grad_norms()`` wrapped around
         your backward); without it, and while the graph is not freed, draw_graph runs its own
-        backward (``autograd.grad`` with ``retain_graph=True``: no ``.grad`` is changed, hooks run).
+        backward (``autograd.grad`` with ``retain_graph=True``): leaves' ``.grad`` stay as they
+        are, but hooks run and the engine adds to ``.grad`` of tensors that called retain_grad().
     group_by_module: one cluster per module, nested.  depth=k: modules nested deeper than k
         (k=0: the outermost) are drawn as one box each.
     max_nodes: draw at most this many nodes (those nearest the outputs) plus a marker for the rest.

@@ -13,7 +13,7 @@ from typing import Any, Iterable, Mapping
 from autograd.engine import Op
 from autograd.tensor import Tensor
 
-__all__ = ["Walk", "as_roots", "is_parameter", "module_names"]
+__all__ = ["Walk", "Naming", "as_roots", "is_parameter", "module_names", "role_of"]
 
 
 def as_roots(outputs: Any) -> list[tuple[str, Tensor]]:
@@ -83,12 +83,6 @@ class Walk:
                 if k not in seen:
                     seen.add(k)
                     queue.append(p)
-
-    def nodes(self) -> list[Op]:
-        return [o for o in self.order if isinstance(o, Op)]
-
-    def leaves(self) -> list[Tensor]:
-        return [o for o in self.order if isinstance(o, Tensor)]
 
     def scope_roots(self) -> list[Any]:
         """The distinct outermost modules stamped on the nodes (a model the user did not pass)."""
