@@ -31,21 +31,28 @@ def _generator(rng) -> np.random.Generator:
     return np.random.default_rng(rng)
 
 
-def _shape(shape) -> tuple:
+def _shape(shape: tuple, name: str) -> tuple:
+    """``(2, 3)`` or ``((2, 3),)`` as a tuple of non-negative ints; anything else is refused."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        return tuple(shape[0])
-    return tuple(shape)
+        shape = tuple(shape[0])
+    for n in shape:
+        if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
+            raise TypeError(f"{name}: a shape is ints or one tuple of ints, got {shape!r}")
+        if n < 0:
+            raise ValueError(f"{name}: negative dimension in shape {shape!r}")
+    return tuple(int(n) for n in shape)
 
 
 def zeros(*shape, dtype=np.float32, requires_grad=False) -> Tensor:
-    return Tensor(np.zeros(_shape(shape), dtype=dtype), requires_grad=requires_grad)
+    return Tensor(np.zeros(_shape(shape, "zeros"), dtype=dtype), requires_grad=requires_grad)
 
 
 def ones(*shape, dtype=np.float32, requires_grad=False) -> Tensor:
-    return Tensor(np.ones(_shape(shape), dtype=dtype), requires_grad=requires_grad)
+    return Tensor(np.ones(_shape(shape, "ones"), dtype=dtype), requires_grad=requires_grad)
 
 
 def full(shape, fill_value, dtype=np.float32, requires_grad=False) -> Tensor:
+    shape = _shape((shape,) if isinstance(shape, (int, np.integer)) else (shape,), "full")
     return Tensor(np.full(shape, fill_value, dtype=dtype), requires_grad=requires_grad)
 
 
@@ -62,10 +69,10 @@ def arange(*args, dtype=None, requires_grad=False) -> Tensor:
 
 
 def randn(*shape, dtype=np.float32, requires_grad=False, rng=None) -> Tensor:
-    data = _generator(rng).standard_normal(_shape(shape)).astype(dtype, copy=False)
+    data = _generator(rng).standard_normal(_shape(shape, "randn")).astype(dtype, copy=False)
     return Tensor(data, requires_grad=requires_grad)
 
 
 def rand(*shape, dtype=np.float32, requires_grad=False, rng=None) -> Tensor:
-    data = _generator(rng).random(_shape(shape)).astype(dtype, copy=False)
+    data = _generator(rng).random(_shape(shape, "rand")).astype(dtype, copy=False)
     return Tensor(data, requires_grad=requires_grad)

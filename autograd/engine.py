@@ -15,15 +15,66 @@ the gradient is itself recorded and can be differentiated again.
 
 from __future__ import annotations
 
+import os
 import traceback
-from typing import Any, Callable, Iterable, Sequence
+import weakref
+from typing import Any, Sequence
 
 import numpy as np
 
 from .grad_mode import STATE, no_grad, enable_grad
 from .tensor import Tensor
 
-__all__ = ["Op", "apply", "dispatch", "backward", "grad", "unbroadcast"]
+__all__ = ["Op", "apply", "dispatch", "backward", "grad", "unbroadcast", "note_mutation",
+           "version_of"]
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+# --------------------------------------------------------------------------------------------
+# Version counters for in-place changes
+#
+# One global counter (the "epoch") is bumped by every in-place change made through the API, and
+# the memory that changed (its base array: views share their base's version) is stamped with it.
+# A recorded node keeps only the epoch at which it ran, one int.  At backward, a node older than
+# the current epoch checks whether any array it saved has a stamp newer than itself.  So the hot
+# path pays one integer store per op, and a graph whose arrays were never changed pays one
+# comparison per node.
+
+_epoch = 0
+_stamps: dict[int, tuple[int, weakref.ref]] = {}   # id(base array) -> (epoch, weakref to it)
+
+
+def _base(array: np.ndarray) -> np.ndarray:
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
+
+
+def _forget(ref: weakref.ref, key: int) -> None:
+    entry = _stamps.get(key)
+    if entry is not None and entry[1] is ref:
+        _stamps.pop(key, None)
+
+
+def note_mutation(array: np.ndarray) -> int:
+    """Record that ``array``'s memory was changed in place; returns its new version."""
+    global _epoch
+    _epoch += 1
+    base = _base(array)
+    key = id(base)
+    entry = _stamps.get(key)
+    ref = entry[1] if entry is not None and entry[1]() is base else \
+        weakref.ref(base, lambda r, k=key: _forget(r, k))
+    _stamps[key] = (_epoch, ref)
+    return _epoch
+
+
+def version_of(array: np.ndarray) -> int:
+    """The version of ``array``'s memory: 0 until changed in place through the API."""
+    base = _base(array)
+    entry = _stamps.get(id(base))
+    return entry[0] if entry is not None and entry[1]() is base else 0
 
 
 class Op:
@@ -35,7 +86,8 @@ class Op:
     axes, masks, indices): under ``create_graph`` only inputs and output become Tensors again.
     """
 
-    __slots__ = ("parents", "shape", "dtype", "inputs", "output", "__dict__", "__weakref__")
+    __slots__ = ("parents", "shape", "dtype", "inputs", "output", "epoch", "__dict__",
+                 "__weakref__")
 
     save_inputs = False
     save_output = False
@@ -44,7 +96,6 @@ class Op:
     # Per-node extras, stored in __dict__ only when used.
     hooks = None             # hooks registered on the output tensor (non-leaf)
     retained = None          # weakref to the output tensor when retain_grad() was called
-    released = False         # saved arrays freed by a backward without retain_graph
     trace = None             # creation stack, under detect_anomaly
     scope = None             # STATE.scope when the op ran: the nn.Modules it was called inside
 
@@ -63,14 +114,30 @@ class Op:
         """Whether input ``i`` wants a gradient (lets a rule skip work, e.g. the data's matmul)."""
         return self.parents[i] is not None
 
+    @property
+    def released(self) -> bool:
+        """True once a backward without retain_graph has freed what this node saved."""
+        return self.epoch < 0
+
+    def saved(self) -> list[tuple[str, Any]]:
+        """(label, value) for each value kept for backward whose in-place change would corrupt it."""
+        found = []
+        if self.inputs is not None:
+            found += [(f"input {i}", a) for i, a in enumerate(self.inputs)]
+        if self.output is not None:
+            found.append(("output", self.output))
+        return found
+
     def release(self) -> None:
         """Free what was saved for backward; keep name, shape, dtype and parents for drawing."""
         self.inputs = None
         self.output = None
-        kept = {k: v for k, v in self.__dict__.items() if k in ("name", "scope")}
-        self.__dict__.clear()
-        self.__dict__.update(kept)
-        self.released = True
+        self.epoch = -1
+        extras = self.__dict__
+        if extras:
+            kept = {k: extras[k] for k in ("name", "scope") if k in extras}
+            extras.clear()
+            extras.update(kept)
 
     def __repr__(self) -> str:
         return f"<{self.name} {self.shape} {self.dtype}>"
@@ -86,39 +153,63 @@ def _describe(arrays) -> str:
     return ", ".join(parts)
 
 
+def _op_error(name: str, err: Exception, arrays) -> Exception:
+    """NumPy's error from an op's forward, as a builtin error naming the op and its inputs."""
+    base = next(c for c in (ValueError, TypeError, IndexError) if isinstance(err, c))
+    if type(err) is not base and not type(err).__module__.startswith("numpy"):
+        return err   # someone's own exception type (a custom Function): leave it alone
+    text = str(err)
+    if text.startswith(name + ": "):
+        text = text[len(name) + 2:]
+    return base(f"{name}: {text} (inputs: {_describe(arrays)})")
+
+
+def _as_array(name: str, value) -> np.ndarray:
+    try:
+        return np.asarray(value)
+    except (ValueError, TypeError) as err:
+        raise type(err)(f"{name}: cannot use this {type(value).__name__} as an array "
+                        f"(ragged or not numeric): {err}") from None
+
+
 def apply(op_cls: type[Op], *inputs, **params) -> Tensor:
     """Run ``op_cls`` forward on the inputs' arrays and, when any input requires grad and grad mode
     is on, record the node.  Python scalars stay Python scalars so NumPy 2's weak promotion keeps
     float32 float32."""
     arrays = []
+    parents = []
     record = False
     for x in inputs:
         if isinstance(x, Tensor):
             arrays.append(x.data)
             if x.requires_grad:
                 record = True
-        elif isinstance(x, (list, tuple)):
-            arrays.append(np.asarray(x))
+                parents.append(x._node if x._node is not None else x)
+            else:
+                parents.append(None)
         else:
-            arrays.append(x)
+            arrays.append(_as_array(op_cls.name, x) if isinstance(x, (list, tuple)) else x)
+            parents.append(None)
     op = op_cls.__new__(op_cls)
     try:
         out = op.forward(*arrays, **params)
     except (ValueError, IndexError, TypeError) as err:
-        raise type(err)(f"{op_cls.name}: {err} (inputs: {_describe(arrays)})") from None
+        raise _op_error(op.name, err, arrays) from None
     if type(out) is not np.ndarray:
         out = np.asarray(out)
+    if out.dtype.kind not in "fiub":
+        raise TypeError(f"{op.name}: unsupported result dtype {out.dtype} (tensors hold bool, "
+                        f"integer or floating-point data; inputs: {_describe(arrays)})")
     if not (record and STATE.enabled):
         return Tensor._make(out, None)
-    op.parents = tuple(
-        (x._node if x._node is not None else x) if isinstance(x, Tensor) and x.requires_grad else None
-        for x in inputs)
+    op.parents = tuple(parents)
     op.shape = out.shape
     op.dtype = out.dtype
     op.inputs = tuple(arrays) if op_cls.save_inputs else None
     op.output = out if op_cls.save_output else None
+    op.epoch = _epoch
     if STATE.anomaly:
-        op.trace = traceback.extract_stack()[:-2]
+        op.trace = traceback.extract_stack()[:-1]
     if STATE.scope is not None:
         op.scope = STATE.scope
     return Tensor._make(out, op)
@@ -157,19 +248,44 @@ def _graph_error(op: Op) -> RuntimeError:
         "need to backward twice")
 
 
+def _check_saved(node: Op) -> None:
+    """The slow path of the walk, for a node older than the last in-place change (or released):
+    raise if what it saved for backward is gone or was changed in place since it ran."""
+    if node.epoch < 0:
+        raise _graph_error(node)
+    for label, value in node.saved():
+        if not isinstance(value, np.ndarray):
+            continue
+        base = _base(value)
+        entry = _stamps.get(id(base))
+        if entry is not None and entry[0] > node.epoch and entry[1]() is base:
+            raise RuntimeError(
+                f"backward: the {label} of '{node.name}' (shape {value.shape}, {value.dtype}), "
+                f"saved for its backward, was modified in place after '{node.name}' ran (its version is "
+                f"now {entry[0]}; the op ran at version {node.epoch}), e.g. by t[idx] = v on a tensor "
+                "sharing its memory; the gradient would be wrong.  Change a copy instead, or "
+                "recompute the graph after the change")
+    node.epoch = _epoch   # nothing it saved changed up to now: later checks start from here
+
+
+def _creation_site(trace) -> str:
+    """``file:line (code)`` of the innermost frame outside the autograd package."""
+    if not trace:
+        return ""
+    frame = next((f for f in reversed(trace) if not f.filename.startswith(_PACKAGE_DIR)), trace[-1])
+    return f", created at {frame.filename}:{frame.lineno} ({frame.line})"
+
+
 def _anomaly_check(op: Op, grads) -> None:
-    for g in grads:
+    for i, g in enumerate(grads):
         if g is None:
             continue
-        data = g.data if isinstance(g, Tensor) else g
+        data = g.data if isinstance(g, Tensor) else np.asarray(g)
         if data.dtype.kind in "fc" and not np.all(np.isfinite(data)):
-            where = ""
-            if op.trace:
-                frame = op.trace[-1]
-                where = f", created at {frame.filename}:{frame.lineno} ({frame.line})"
+            what = "NaN" if np.isnan(data).any() else "inf"
             raise RuntimeError(
-                f"detect_anomaly: backward of '{op.name}' returned a non-finite gradient "
-                f"(NaN or inf) for an input{where}")
+                f"detect_anomaly: backward of '{op.name}' returned {what} in the gradient for its "
+                f"input {i} (shape {data.shape}){_creation_site(op.trace)}")
 
 
 def _to_tensor_view(value, parent):
@@ -197,65 +313,92 @@ def _higher_order_backward(op: Op, grad: Tensor):
         op.inputs, op.output = saved_inputs, saved_output
 
 
+def _watched_backward(op: Op, grad, create_graph: bool) -> tuple:
+    """Under detect_anomaly: NumPy's floating-point warnings give way to a check of the result that
+    names the op (warnings-as-errors would otherwise raise first, without the op's name)."""
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        grads = _higher_order_backward(op, grad) if create_graph else op.backward(grad)
+    if type(grads) is not tuple:
+        grads = (grads,)
+    _anomaly_check(op, grads)
+    return grads
+
+
+def _owned(gi, g, in_grads) -> bool:
+    """Whether ``gi`` may become a leaf's .grad without a copy: nothing else holds it (not the
+    incoming gradient, not a view, not read-only, not returned twice)."""
+    return (gi is not g and type(gi) is np.ndarray and gi.base is None and gi.flags.writeable
+            and sum(x is gi for x in in_grads) == 1)
+
+
 def _run(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: bool,
          create_graph: bool, capture: dict | None) -> dict:
     """Kahn's algorithm over the nodes reachable from ``roots``, iterative, O(V + E).
 
     Without ``capture`` gradients accumulate into leaves' ``.grad``.  With ``capture`` (a dict
     id(node or leaf) -> None) the total gradient of those entries is returned instead and no
-    ``.grad`` is touched, as ``autograd.grad`` does.
+    ``.grad`` is touched, as ``autograd.grad`` does.  Every check that can fail (a freed graph, a
+    saved array changed in place) runs before any gradient is computed, so such a failure changes
+    nothing.
     """
-    # 1. Count, for every node, how many edges from reachable nodes point at it.
-    pending: dict[int, int] = {}
-    stack, seen = [], set()
+    # 1. Count, for every node, how many edges from reachable nodes point at it (nodes are keyed
+    #    by identity: Op defines no __eq__).
+    epoch = _epoch
+    pending: dict[Op, int] = {}
+    starts = []
     for t in roots:
-        if t._node is not None and id(t._node) not in seen:
-            seen.add(id(t._node))
-            stack.append(t._node)
-    visit = list(stack)
+        node = t._node
+        if node is not None and node not in pending:
+            pending[node] = 0
+            starts.append(node)
+    visit = list(starts)
     while visit:
         node = visit.pop()
+        if node.epoch != epoch:
+            _check_saved(node)
         for p in node.parents:
             if p is None or isinstance(p, Tensor):
                 continue
-            k = id(p)
-            if k in pending:
-                pending[k] += 1
-            else:
-                pending[k] = 1
+            count = pending.get(p)
+            if count is None:
+                pending[p] = 1
                 visit.append(p)
+            else:
+                pending[p] = count + 1
 
     # 2. Seed the roots' gradients.
-    node_grads: dict[int, Any] = {}
+    node_grads: dict[Op, Any] = {}
     leaf_grads: dict[int, list] = {}   # id(leaf) -> [leaf, grad, owned]
 
     def add_leaf(leaf, g, owned):
-        k = id(leaf)
-        entry = leaf_grads.get(k)
+        entry = leaf_grads.get(id(leaf))
         if entry is None:
-            leaf_grads[k] = [leaf, g, owned]
+            leaf_grads[id(leaf)] = [leaf, g, owned]
+        elif entry[2] and type(entry[1]) is np.ndarray and type(g) is np.ndarray:
+            entry[1] += g
         else:
             entry[1] = entry[1] + g
-            entry[2] = True
+            entry[2] = type(entry[1]) is np.ndarray
 
     for t, g in zip(roots, root_grads):
-        if t._node is None:
+        node = t._node
+        if node is None:
             add_leaf(t, g, False)
         else:
-            k = id(t._node)
-            node_grads[k] = node_grads[k] + g if k in node_grads else g
+            node_grads[node] = node_grads[node] + g if node in node_grads else g
 
+    # 3. Walk in topological order, each node once all its consumers have been processed.
     results: dict = {}
-    ready = [n for n in stack if id(n) not in pending]
+    ready = [n for n in starts if not pending[n]]
     anomaly = STATE.anomaly
     observer = STATE.grad_observer
     while ready:
         node = ready.pop()
-        k = id(node)
-        g = node_grads.pop(k, None)
-        if g is not None:
-            if node.released:
-                raise _graph_error(node)
+        parents = node.parents
+        g = node_grads.pop(node, None)
+        if g is None:
+            in_grads = (None,) * len(parents)
+        else:
             if node.hooks:
                 for hook in node.hooks:
                     new = hook(g)
@@ -268,48 +411,48 @@ def _run(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: bool,
                     t.grad = np.array(gd, dtype=t.dtype) if t.grad is None else t.grad + gd
             if observer is not None:
                 observer(node, g)
-            if capture is not None and k in capture:
-                results[k] = g
-            if create_graph:
+            if capture is not None and id(node) in capture:
+                results[id(node)] = g
+            if anomaly:
+                in_grads = _watched_backward(node, g, create_graph)
+            elif create_graph:
                 in_grads = _higher_order_backward(node, g)
             else:
                 in_grads = node.backward(g)
             if type(in_grads) is not tuple:
                 in_grads = (in_grads,)
-            if anomaly:
-                _anomaly_check(node, in_grads)
+            if len(in_grads) != len(parents):
+                raise RuntimeError(f"backward of '{node.name}' returned {len(in_grads)} gradients "
+                                   f"for {len(parents)} inputs")
             if not retain_graph:
                 node.release()
-            for p, gi in zip(node.parents, in_grads):
-                if p is None or gi is None:
-                    continue
-                if isinstance(p, Tensor):
-                    shape, dtype = p.data.shape, p.data.dtype
-                else:
-                    shape, dtype = p.shape, p.dtype
-                if gi.shape != shape:
-                    gi = unbroadcast(gi, shape)
-                if gi.dtype != dtype:
-                    gi = gi.astype(dtype)
-                if isinstance(p, Tensor):
-                    # A gradient may be stored as a leaf's .grad without a copy only if nothing
-                    # else holds it: not the incoming gradient, not a view, not returned twice.
-                    owned = (gi is not g and isinstance(gi, np.ndarray) and gi.base is None
-                             and gi.flags.writeable and sum(x is gi for x in in_grads) == 1)
-                    add_leaf(p, gi, owned)
-                else:
-                    pk = id(p)
-                    node_grads[pk] = node_grads[pk] + gi if pk in node_grads else gi
-        for p in node.parents:
-            if p is None or isinstance(p, Tensor):
+        for p, gi in zip(parents, in_grads):
+            if p is None:
                 continue
-            pk = id(p)
-            pending[pk] -= 1
-            if pending[pk] == 0:
-                del pending[pk]
+            if isinstance(p, Tensor):
+                if gi is not None:
+                    shape, dtype = p.data.shape, p.data.dtype
+                    if gi.shape != shape:
+                        gi = unbroadcast(gi, shape)
+                    if gi.dtype != dtype:
+                        gi = gi.astype(dtype)
+                    add_leaf(p, gi, _owned(gi, g, in_grads))
+                continue
+            if gi is not None:
+                if gi.shape != p.shape:
+                    gi = unbroadcast(gi, p.shape)
+                if gi.dtype != p.dtype:
+                    gi = gi.astype(p.dtype)
+                previous = node_grads.get(p)
+                node_grads[p] = gi if previous is None else previous + gi
+            count = pending[p] - 1
+            pending[p] = count
+            if not count:
                 ready.append(p)
 
-    # 3. Leaves: hooks see the total gradient of this pass, then it is captured or accumulated.
+    # 4. Leaves: hooks see the total gradient of this pass, then it is captured or accumulated
+    #    (all hooks first, so a hook that raises leaves every .grad as it was).
+    finals = []
     for k, (leaf, g, owned) in leaf_grads.items():
         if leaf._hooks:
             for hook in leaf._hooks:
@@ -322,6 +465,8 @@ def _run(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: bool,
             if k in capture:
                 results[k] = g
             continue
+        finals.append((leaf, g, owned))
+    for leaf, g, owned in finals:
         if isinstance(g, Tensor):
             g = g.data
         if leaf.grad is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from .engine import Op, apply
 
 __all__ = ["Function"]
@@ -10,12 +12,20 @@ __all__ = ["Function"]
 class _Context:
     """What a custom Function's forward leaves for its backward."""
 
+    __slots__ = ("saved_arrays", "needs_input_grad", "__dict__")
+
     def __init__(self) -> None:
         self.saved_arrays = ()
         self.needs_input_grad = ()
 
     def save_for_backward(self, *arrays) -> None:
+        """Keep arrays for backward; an in-place change to one before backward is caught there."""
         self.saved_arrays = arrays
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """PyTorch's name for ``saved_arrays``."""
+        return self.saved_arrays
 
 
 class _FunctionNode(Op):
@@ -27,12 +37,35 @@ class _FunctionNode(Op):
         self.fn = fn
         self.name = fn.__name__
         self.ctx = _Context()
+        self.in_shapes = [np.shape(a) for a in arrays]
         return fn.forward(self.ctx, *arrays, **kwargs)
+
+    def saved(self) -> list:
+        return [(f"array {i} saved with save_for_backward", a)
+                for i, a in enumerate(self.ctx.saved_arrays)]
 
     def backward(self, g):
         self.ctx.needs_input_grad = tuple(p is not None for p in self.parents)
         grads = self.fn.backward(self.ctx, g)
-        return grads if isinstance(grads, tuple) else (grads,)
+        grads = grads if isinstance(grads, tuple) else (grads,)
+        if len(grads) != len(self.parents):
+            raise RuntimeError(
+                f"{self.name}.backward returned {len(grads)} gradients, but forward took "
+                f"{len(self.parents)} inputs: return one gradient (or None) per input")
+        checked = []
+        for i, (gi, shape) in enumerate(zip(grads, self.in_shapes)):
+            if gi is not None and self.parents[i] is not None:
+                gi = np.asarray(gi)
+                try:   # the engine sums broadcast axes away, so gi may be broadcast from shape
+                    compatible = np.broadcast_shapes(gi.shape, shape) == gi.shape
+                except ValueError:
+                    compatible = False
+                if not compatible:
+                    raise RuntimeError(
+                        f"{self.name}.backward returned a gradient of shape {gi.shape} for input "
+                        f"{i} of shape {shape}")
+            checked.append(gi)
+        return tuple(checked)
 
 
 class Function:
@@ -49,6 +82,8 @@ class Function:
                 return 3 * x ** 2 * grad
 
         y = Cube.apply(t)
+
+    Custom Functions are first-order: ``grad(..., create_graph=True)`` through one raises.
     """
 
     @staticmethod

@@ -29,24 +29,36 @@ def is_anomaly_enabled() -> bool:
 
 
 class _ModeSwitch:
-    """Context manager and decorator that sets one field of STATE and restores it on exit."""
+    """Context manager and decorator that sets one field of STATE and restores it on exit.
+
+    Usable as ``with no_grad():``, ``@no_grad()`` and ``@no_grad``.  Each ``with`` remembers the
+    value it replaced (a stack, so one instance may be entered again while active); the state is
+    per thread, so a block in one thread never changes another thread's mode."""
 
     field = "enabled"
     value = True
 
+    def __new__(cls, *args, **kwargs):
+        if cls is not set_grad_enabled and len(args) == 1 and callable(args[0]) and not kwargs:
+            return cls()(args[0])   # used as a bare decorator: @no_grad
+        return super().__new__(cls)
+
     def __enter__(self):
-        self._previous = getattr(STATE, self.field)
+        stack = self.__dict__.setdefault("_previous", [])
+        stack.append(getattr(STATE, self.field))
         setattr(STATE, self.field, self.value)
         return self
 
     def __exit__(self, *exc) -> bool:
-        setattr(STATE, self.field, self._previous)
+        setattr(STATE, self.field, self._previous.pop())
         return False
 
     def __call__(self, fn):
+        switch = type(self)
+
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with self.__class__():
+            with switch():
                 return fn(*args, **kwargs)
         return wrapper
 
@@ -62,10 +74,26 @@ class enable_grad(_ModeSwitch):
 
 
 class set_grad_enabled(_ModeSwitch):
+    """As PyTorch: ``set_grad_enabled(False)`` switches at once (also as a plain call); used with
+    ``with`` or as a decorator the previous mode comes back afterwards."""
+
     def __init__(self, mode: bool) -> None:
         self.value = bool(mode)
+        self._previous = [STATE.enabled]
+        STATE.enabled = self.value
+
+    def __enter__(self):
+        if not self._previous:       # entered again after an earlier exit
+            self._previous.append(STATE.enabled)
+        STATE.enabled = self.value
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        STATE.enabled = self._previous.pop()
+        return False
 
     def __call__(self, fn):
+        STATE.enabled = self._previous.pop()   # decorating is not switching: undo __init__
         mode = self.value
 
         @functools.wraps(fn)

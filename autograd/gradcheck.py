@@ -17,25 +17,29 @@ def _scalar_probe(fn, inputs, upstream):
     """<upstream, fn(inputs)> as a float, without recording."""
     with no_grad():
         out = fn(*inputs)
-    return float(np.sum(np.asarray(out.data, dtype=np.float64) * upstream))
+    return float(np.sum(np.asarray(out.data if isinstance(out, Tensor) else out,
+                                   dtype=np.float64) * upstream))
 
 
 def numerical_grad(fn: Callable, inputs: Sequence[Tensor], upstream: np.ndarray, i: int,
                    eps: float) -> np.ndarray:
-    """d<upstream, fn>/d inputs[i] by central differences, one entry at a time."""
+    """d<upstream, fn>/d inputs[i] by central differences, one entry at a time.  The entries of
+    ``inputs[i].data`` are perturbed in place and always restored, also when ``fn`` raises."""
     x = inputs[i].data
+    if not (x.flags.c_contiguous and x.flags.writeable):
+        raise ValueError(f"numerical_grad: input {i} must be a contiguous writeable array")
     result = np.zeros(x.shape, dtype=np.float64)
-    flat = x.reshape(-1)          # a view: perturbs the input in place, restored below
-    if not np.shares_memory(flat, x):
-        raise ValueError("numerical_grad: the input must be contiguous")
+    flat = x.reshape(-1)          # a view: perturbs the input in place
     out_flat = result.reshape(-1)
     for k in range(flat.size):
         original = flat[k]
-        flat[k] = original + eps
-        plus = _scalar_probe(fn, inputs, upstream)
-        flat[k] = original - eps
-        minus = _scalar_probe(fn, inputs, upstream)
-        flat[k] = original
+        try:
+            flat[k] = original + eps
+            plus = _scalar_probe(fn, inputs, upstream)
+            flat[k] = original - eps
+            minus = _scalar_probe(fn, inputs, upstream)
+        finally:
+            flat[k] = original
         out_flat[k] = (plus - minus) / (2 * eps)
     return result
 
@@ -44,16 +48,19 @@ def gradcheck(fn: Callable, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol:
               seed: int = 0) -> bool:
     """Compare the gradients of ``fn(*inputs)`` (contracted with a random upstream gradient) with
     central differences, for every input that requires grad.  Returns True, or raises
-    AssertionError naming the input and the first index that disagrees.  Use float64 inputs."""
+    AssertionError naming the input and the first index that disagrees.  Use float64 inputs.
+
+    The check runs on private copies of the inputs, so the caller's arrays are never touched."""
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-    inputs = [t if isinstance(t, Tensor) else Tensor(t) for t in inputs]
-    for t in inputs:
-        if not t.data.flags.c_contiguous or not t.data.flags.writeable:
-            t.data = np.array(t.data, copy=True)   # finite differences perturb entries in place
+    inputs = [Tensor(np.array(t.data if isinstance(t, Tensor) else t, copy=True),
+                     requires_grad=isinstance(t, Tensor) and t.requires_grad) for t in inputs]
     wrt = [i for i, t in enumerate(inputs) if t.requires_grad]
     if not wrt:
         raise ValueError("gradcheck: no input requires grad")
     out = fn(*inputs)
+    if not isinstance(out, Tensor) or not out.requires_grad:
+        raise ValueError("gradcheck: fn must return a Tensor computed from the inputs that "
+                         "require grad")
     upstream = np.random.default_rng(seed).standard_normal(out.shape)
     analytical = _grad(out, [inputs[i] for i in wrt], grad_outputs=upstream.astype(out.dtype),
                        allow_unused=True)
@@ -65,5 +72,6 @@ def gradcheck(fn: Callable, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol:
             index = tuple(int(k) for k in np.argwhere(bad)[0])
             raise AssertionError(
                 f"gradcheck: input {i} (shape {inputs[i].shape}) at index {index}: analytical "
-                f"{g[index]!r} vs numerical {numeric[index]!r} (atol={atol}, rtol={rtol})")
+                f"{float(g[index])!r} vs numerical {float(numeric[index])!r} "
+                f"(atol={atol}, rtol={rtol})")
     return True

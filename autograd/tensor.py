@@ -93,7 +93,10 @@ class Tensor:
         return self.data
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
-        if dtype is not None and dtype != self.data.dtype:
+        if dtype is not None and np.dtype(dtype) != self.data.dtype:
+            if copy is False:
+                raise ValueError(f"__array__: a {self.dtype} tensor cannot become {np.dtype(dtype)} "
+                                 "without a copy (copy=False)")
             return self.data.astype(dtype)
         return self.data.copy() if copy else self.data
 
@@ -196,12 +199,34 @@ class Tensor:
     def __getitem__(self, index): return _I.getitem(self, index)
 
     def __setitem__(self, index, value) -> None:
-        if self.requires_grad:
+        """``t[index] = value`` in place, like NumPy, for tensors outside any graph (and for leaves
+        under no_grad, as optimizers do).  The change bumps the memory's version, so a graph that
+        saved this array for backward raises there instead of returning a wrong gradient."""
+        if self._node is not None or (self.requires_grad and _STATE.enabled):
             raise RuntimeError(
-                f"setitem: in-place assignment into a tensor that requires grad (shape {self.shape}) "
-                "would corrupt its graph; build a new tensor with ag.where or concatenate, or assign "
-                "into .detach() / .data outside the graph")
-        self.data[_I.index_arrays(index)] = value.data if isinstance(value, Tensor) else value
+                f"setitem: in-place assignment into a tensor that requires grad (shape {self.shape}, "
+                f"{self.dtype}) would corrupt its graph; build a new tensor with ag.where or "
+                "concatenate, or assign under no_grad / into .detach()")
+        if isinstance(value, Tensor):
+            if value.requires_grad and _STATE.enabled:
+                raise RuntimeError(
+                    f"setitem: assigning a tensor that requires grad (shape {value.shape}) into one "
+                    f"that does not (shape {self.shape}) would drop its gradient; build the result "
+                    "with ag.where, concatenate or stack instead")
+            value = value.data
+        try:
+            self.data[_I.index_arrays(index)] = value
+        except (ValueError, TypeError, IndexError) as err:
+            kind = next(c for c in (ValueError, TypeError, IndexError) if isinstance(err, c))
+            described = "str" if isinstance(value, str) else f"shape {np.shape(value)}"
+            raise kind(f"setitem: {err} (tensor shape {self.shape} {self.dtype}, value "
+                       f"{described})") from None
+        _engine.note_mutation(self.data)
+
+    @property
+    def _version(self) -> int:
+        """Version of this tensor's memory: 0 until changed in place through the API."""
+        return _engine.version_of(self.data)
 
     # ---- NumPy interop: ufuncs and array functions dispatch to graphgrad ops -------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
@@ -253,4 +278,5 @@ def tensor(data: Any, requires_grad: bool = False, dtype=None) -> Tensor:
 from . import engine as _engine  # noqa: E402
 from . import ops as _ops  # noqa: E402
 from .engine import apply as _apply  # noqa: E402
+from .grad_mode import STATE as _STATE  # noqa: E402
 from .ops import elementwise as _E, reduce as _R, shape as _S, index as _I, linalg as _L  # noqa: E402
