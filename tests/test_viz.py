@@ -146,6 +146,10 @@ def test_value_and_gradient_statistics_after_backward():
     assert "value min -1 mean 0.667 max 3" in src
     assert "grad ‖g‖ 3.46 min 2 mean 2 max 2" in src   # ‖(2, 2, 2)‖ = 2√3
     assert "value 4" in src                              # the scalar output's value
+    # an intermediate's value is known while its op keeps its output for backward
+    z = ag.tanh(x).sum()
+    assert "tanh\\n(3,) float64\\nvalue min -0.762 mean 0.0778 max 0.995" in \
+        viz.draw_graph(z, show_values=True).source
 
 
 def test_bad_arguments_raise_clear_errors():
