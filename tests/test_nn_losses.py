@@ -89,12 +89,27 @@ def test_cross_entropy_shapes_soft_targets_and_second_order():
     np.testing.assert_allclose(F.cross_entropy(logits, np.eye(3)[hard]).data,
                                F.cross_entropy(logits, hard).data)
 
-    def input_grad(a):
+    assert ag.gradcheck(input_grad(lambda a: F.cross_entropy(a, hard)), [logits])
+
+
+def input_grad(loss_fn):
+    """a -> d loss_fn(a) / da, recorded (create_graph) so gradcheck can differentiate it again."""
+    def grad_of(a):
         with ag.enable_grad():
             leaf = a if a.requires_grad else a.detach().requires_grad_()
-            return ag.grad(F.cross_entropy(leaf, hard), [leaf], create_graph=True)[0]
+            return ag.grad(loss_fn(leaf), [leaf], create_graph=True)[0]
+    return grad_of
 
-    assert ag.gradcheck(input_grad, [logits])
+
+def test_second_derivatives_of_the_other_fused_losses():
+    x = t64(3, 4)
+    t = RNG.uniform(0, 1, (3, 4))
+    p = ag.tensor(RNG.uniform(0.1, 0.9, (3, 4)), requires_grad=True)
+    target = np.array([3, 0, 2])
+    assert ag.gradcheck(input_grad(lambda a: F.binary_cross_entropy_with_logits(a, t)), [x])
+    assert ag.gradcheck(input_grad(lambda a: F.binary_cross_entropy(a, t)), [p])
+    assert ag.gradcheck(input_grad(lambda a: F.nll_loss(a, target, "sum") * (a * a).sum()), [x])
+    assert ag.gradcheck(input_grad(lambda a: F.softplus(a).sum()), [x])
 
 
 def test_loss_modules_match_functions():
