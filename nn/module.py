@@ -327,7 +327,7 @@ class Module:
             value = state_dict[key]
             value = value.data if isinstance(value, Tensor) else np.asarray(value)
             if value.dtype.kind not in "biuf":
-                problems.append(f"{key!r} has non-numeric dtype {value.dtype}")
+                problems.append(f"{key!r} has dtype {value.dtype}, not a real number type")
             elif value.shape != target.shape:
                 problems.append(f"size mismatch for {key!r}: checkpoint shape {value.shape}, "
                                 f"model shape {target.shape}")
