@@ -3,9 +3,9 @@
 Conventions at kinks: relu'(0) = 0 and binary_step' = 0 (API.md); leaky_relu, prelu and elu use
 their negative-side slope at exactly 0 (PyTorch's choice: the branch x > 0 is the strict one).
 
-NumPy has no erf, so the exact GELU uses ``math.erf`` (the C library's erf, accurate to about one
-ulp in float64) applied elementwise through ``np.frompyfunc``: exact, but a Python call per element (measured
-0.1-0.3 us each); ``gelu(x, approximate="tanh")`` is the fully vectorised alternative.
+NumPy has no erf, so the exact GELU uses ``math.erf`` (the C library's erf, accurate to about
+one ulp in float64) applied elementwise through ``np.frompyfunc``: exact, but one Python call per
+element (measured 0.1-0.3 us each); ``gelu(x, approximate="tanh")`` is fully vectorised.
 """
 
 from __future__ import annotations
