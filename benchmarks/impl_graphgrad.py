@@ -1,17 +1,17 @@
-"""graphgrad, written with plain ``autograd`` Tensors: the engine's own cost, no nn layer on top.
-
-Parameters are leaf Tensors; the update is SGD on ``p.data`` in place, as a user without nn.optim
-would write it.  ``step() -> loss``.
-"""
+"""graphgrad as a user writes it: nn layers (Linear, Conv2d, MaxPool2d, LSTM), the fused
+``F.cross_entropy`` / ``F.mse_loss``, and ``nn.optim.SGD``.  The chain and per-op workloads are
+plain Tensors (impl_graphgrad_tensors)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-import autograd as ag
+import nn
+import nn.functional as F
 from autograd import Tensor
 
-from .workloads import Workload, chain_ops
+from .impl_graphgrad_tensors import make_chain, make_op
+from .workloads import Workload
 
 __all__ = ["make_step", "versions"]
 
@@ -20,156 +20,76 @@ def versions() -> dict:
     return {"graphgrad": "working tree"}
 
 
-def _leaves(arrays):
-    return [Tensor(a, requires_grad=True) for a in arrays]
+def _linear(weight: np.ndarray, bias: np.ndarray) -> nn.Linear:
+    """nn.Linear holding ``x @ weight + bias`` (its own layout is weight.T)."""
+    layer = nn.Linear(*weight.shape)
+    layer.weight.data[...] = weight.T
+    layer.bias.data[...] = bias
+    return layer
 
 
-def _cross_entropy(logits: Tensor, y: np.ndarray) -> Tensor:
-    logp = ag.log_softmax(logits, axis=1)
-    return -logp[np.arange(len(y)), y].mean()
-
-
-class _SGD:
-    def __init__(self, params, lr, momentum=0.0):
-        self.params, self.lr, self.momentum = params, lr, momentum
-        self.buffers = [None] * len(params)
-
-    def step(self):
-        for i, p in enumerate(self.params):
-            g = p.grad
-            if self.momentum:
-                if self.buffers[i] is None:
-                    self.buffers[i] = g.copy()
-                else:
-                    self.buffers[i] *= self.momentum
-                    self.buffers[i] += g
-                g = self.buffers[i]
-            p.data -= self.lr * g
-            p.grad = None
+def _train_step(model, loss_of, opt):
+    def step():
+        opt.zero_grad()
+        loss = loss_of(model)
+        loss.backward()
+        opt.step()
+        return loss.item()
+    return step
 
 
 def _make_mlp(w: Workload, data):
     p = w.params
-    params = _leaves(data["params"])
+    arrays = data["params"]
+    layers = []
+    for i in range(0, len(arrays), 2):
+        layers.append(_linear(arrays[i], arrays[i + 1]))
+        if i + 2 < len(arrays):
+            layers.append(nn.Tanh() if p["activation"] == "tanh" else nn.ReLU())
+    model = nn.Sequential(*layers)
     x, y = Tensor(data["x"]), data["y"]
-    act = ag.tanh if p["activation"] == "tanh" else ag.relu
-    opt = _SGD(params, p["lr"], p["momentum"])
-    n_layers = len(params) // 2
-
-    def step():
-        h = x
-        for i in range(n_layers):
-            h = h @ params[2 * i] + params[2 * i + 1]
-            if i < n_layers - 1:
-                h = act(h)
-        if p["loss"] == "mse":
-            diff = h - y
-            loss = (diff * diff).mean()
-        else:
-            loss = _cross_entropy(h, y)
-        loss.backward()
-        opt.step()
-        return loss.item()
-
-    return step
-
-
-def _make_chain(w: Workload, data):
-    x0 = Tensor(data["params"][0], requires_grad=True)
-    ops = chain_ops(w.params["length"])
-
-    def step():
-        x = x0
-        for name, c in ops:
-            if name == "mul":
-                x = x * c
-            elif name == "add":
-                x = x + c
-            elif name == "sub":
-                x = x - c
-            else:
-                x = ag.tanh(x)
-        loss = x.sum()
-        x0.grad = None
-        loss.backward()
-        return loss.item()
-
-    step.grads = lambda: [x0.grad]
-    return step
+    loss_fn = F.mse_loss if p["loss"] == "mse" else F.cross_entropy
+    opt = nn.optim.SGD(model.parameters(), lr=p["lr"], momentum=p["momentum"])
+    return _train_step(model, lambda m: loss_fn(m(x), y), opt)
 
 
 def _make_cnn(w: Workload, data):
     p = w.params
     conv_w, conv_b, fc_w, fc_b = data["params"]
-    batch, k, c = p["batch"], p["kernel"], p["channels"]
-    n = p["image"] - k + 1
-    m = n // 2
-    filters = Tensor(np.ascontiguousarray(conv_w.reshape(c, k * k).T), requires_grad=True)
-    params = [filters] + _leaves([conv_b, fc_w, fc_b])
-    windows = np.lib.stride_tricks.sliding_window_view(data["x"][:, 0], (k, k), axis=(1, 2))
-    cols = Tensor(np.ascontiguousarray(windows).reshape(batch * n * n, k * k))
-    y = data["y"]
-    opt = _SGD(params, p["lr"])
+    conv = nn.Conv2d(1, p["channels"], p["kernel"])
+    conv.weight.data[...] = conv_w
+    conv.bias.data[...] = conv_b
+    model = nn.Sequential(conv, nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), _linear(fc_w, fc_b))
+    x, y = Tensor(data["x"]), data["y"]
+    opt = nn.optim.SGD(model.parameters(), lr=p["lr"])
+    return _train_step(model, lambda m: F.cross_entropy(m(x), y), opt)
 
-    def step():
-        conv = ag.relu(cols @ params[0] + params[1])                       # (b*n*n, c), NHWC
-        pooled = conv.reshape(batch, m, 2, m, 2, c).max(axis=(2, 4))     # (b, m, m, c)
-        flat = pooled.transpose(0, 3, 1, 2).reshape(batch, c * m * m)     # NCHW flatten order
-        loss = _cross_entropy(flat @ params[2] + params[3], y)
-        loss.backward()
-        opt.step()
-        return loss.item()
 
-    return step
+class _LSTMClassifier(nn.Module):
+    def __init__(self, arrays, inputs, hidden):
+        super().__init__()
+        w_ih, w_hh, b_ih, b_hh, fc_w, fc_b = arrays
+        self.lstm = nn.LSTM(inputs, hidden)
+        for name, a in zip(("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"),
+                           (w_ih, w_hh, b_ih, b_hh)):
+            getattr(self.lstm, name).data[...] = a
+        self.fc = _linear(fc_w, fc_b)
+
+    def forward(self, x):
+        _, (h, _) = self.lstm(x)
+        return self.fc(h[-1])
 
 
 def _make_rnn(w: Workload, data):
     p = w.params
-    w_ih, w_hh, b_ih, b_hh, fc_w, fc_b = data["params"]
-    hid = p["hidden"]
-    params = _leaves([np.ascontiguousarray(w_ih.T), np.ascontiguousarray(w_hh.T), b_ih, b_hh,
-                      fc_w, fc_b])
-    x = Tensor(data["x"])
-    y = data["y"]
-    opt = _SGD(params, p["lr"])
-
-    def step():
-        wi, wh, bi, bh, fw, fb = params
-        h = ag.zeros((p["batch"], hid))
-        c = ag.zeros((p["batch"], hid))
-        for t in range(p["steps"]):
-            z = x[t] @ wi + h @ wh + bi + bh
-            i = ag.sigmoid(z[:, :hid])
-            f = ag.sigmoid(z[:, hid:2 * hid])
-            g = ag.tanh(z[:, 2 * hid:3 * hid])
-            o = ag.sigmoid(z[:, 3 * hid:])
-            c = f * c + i * g
-            h = o * ag.tanh(c)
-        loss = _cross_entropy(h @ fw + fb, y)
-        loss.backward()
-        opt.step()
-        return loss.item()
-
-    return step
+    model = _LSTMClassifier(data["params"], p["inputs"], p["hidden"])
+    x, y = Tensor(data["x"]), data["y"]
+    opt = nn.optim.SGD(model.parameters(), lr=p["lr"])
+    return _train_step(model, lambda m: F.cross_entropy(m(x), y), opt)
 
 
-def _make_op(w: Workload, data):
-    a, b = _leaves(data["params"])
-    op = w.params["op"]
-
-    def step():
-        out = a + b if op == "add" else a * b if op == "mul" else a @ b
-        loss = out.sum()
-        a.grad = b.grad = None
-        loss.backward()
-        return loss.item()
-
-    step.grads = lambda: [a.grad, b.grad]
-    return step
-
-
-_BUILDERS = {"mlp": _make_mlp, "chain": _make_chain, "cnn": _make_cnn, "rnn": _make_rnn,
-             "op": _make_op}
+_BUILDERS = {"mlp": _make_mlp, "chain": make_chain, "cnn": _make_cnn, "rnn": _make_rnn,
+             "op": make_op}
 
 
 def make_step(w: Workload, data):

@@ -9,7 +9,7 @@ from .workloads import WORKLOADS
 
 __all__ = ["write_markdown", "write_chart", "ratio_table", "COLUMNS"]
 
-COLUMNS = ["gemm", "graphgrad", "tf_eager", "tf_function", "torch", "mygrad", "jax", "micrograd"]
+COLUMNS = ["gemm", "graphgrad", "graphgrad_tensors", "tf_eager", "tf_function", "torch", "mygrad", "jax", "micrograd"]
 MODEL_WORKLOADS = [w.name for w in WORKLOADS if w.kind != "op"]
 
 # The targets for graphgrad: ratio to the floor (mlp_mnist: to its GEMM time).
@@ -192,6 +192,12 @@ def _environment(results: dict) -> str:
              f"{env['threads']} threads for every framework; {env['rounds']} rounds of about "
              f"{env['block_ms']:.0f} ms per implementation.",
              f"- OPENBLAS_CORETYPE: {env['openblas_coretype'] or 'unset'}."]
+    settled = [" + ".join(LABELS[i] for i in r["impls"]) for r in results["groups"]
+               if r.get("settle_s")]
+    if settled:
+        lines.append(f"- Processes with a framework thread pool ({'; '.join(settled)}) pause "
+                     f"{results['groups'][-1].get('settle_s') or 0.15:.2f} s before each timed "
+                     "block, so idle BLAS/OpenMP threads that still spin do not steal a core.")
     versions = {}
     for r in results["groups"]:
         versions.update(r.get("versions", {}))

@@ -100,7 +100,7 @@ def main(argv=None) -> dict:
     os.makedirs(args.out, exist_ok=True)
     rounds, block_ms, warm_s = _settings(args)
     if args.smoke:
-        groups = [["gemm", "graphgrad"]]
+        groups = [GROUPS[0]]
     elif args.groups:
         wanted = args.groups.split(",")
         groups = [[i for i in g if i in wanted] for g in GROUPS]

@@ -44,7 +44,8 @@ def test_every_workload_has_positive_finite_ratios(smoke):
     for w in WORKLOADS:
         timing = group["workloads"][w.name]["timing"]
         assert timing["numpy"]["median_s"] > 0
-        impls = ["graphgrad"] + (["gemm"] if w.kind == "mlp" else [])
+        impls = ["graphgrad"] + (["gemm"] if w.kind == "mlp" else []) + \
+            (["graphgrad_tensors"] if w.kind in ("mlp", "cnn", "rnn") else [])
         for impl in impls:
             ratio = timing[impl]["ratio"]
             assert math.isfinite(ratio) and ratio > 0, (w.name, impl, ratio)
@@ -63,7 +64,7 @@ def test_graphgrad_matches_the_floor(smoke):
 def test_memory_measured_in_subprocesses(smoke):
     _, results = smoke
     mem = results["memory"]
-    assert {m["impl"] for m in mem} == {"numpy", "graphgrad"}
+    assert {m["impl"] for m in mem} == {"numpy", "graphgrad", "graphgrad_tensors"}
     for m in mem:
         assert "error" not in m, m
         assert m["tracemalloc_bytes"] > 0
