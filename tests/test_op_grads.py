@@ -147,6 +147,13 @@ def float32_run(spec, data):
     scale = 1.0 + np.max(np.abs(out64.data), initial=0.0)
     np.testing.assert_allclose(out32.data, out64.data, rtol=1e-4, atol=1e-5 * scale)
     upstream = upstream_for(out64, seed)
+    if out32.grad_fn is not None and out32.dtype == np.float32:
+        # The last op's own rule works in float32 too (no silent float64 detour that the
+        # engine's cast back to the input dtype would hide).
+        grads = out32.grad_fn.backward(upstream.astype(np.float32))
+        for i, g in enumerate(grads if isinstance(grads, tuple) else (grads,)):
+            assert g is None or np.asarray(g).dtype == np.float32, \
+                f"{spec.name}: {out32.grad_fn.name}.backward gave {np.asarray(g).dtype} for input {i}"
     g32 = ag.grad(out32, x32, grad_outputs=upstream.astype(out32.dtype), allow_unused=True)
     g64 = ag.grad(out64, x64, grad_outputs=upstream, allow_unused=True)
     for i, (x, a, b) in enumerate(zip(x32, g32, g64)):

@@ -6,6 +6,8 @@ broadcast shape and casts them to its dtype.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..engine import Op, apply
@@ -61,10 +63,16 @@ class Pow(Op):
     def backward(self, g):
         a, b = self.inputs
         ga = g * b * a ** (b - 1) if self.needs_grad(0) else None
-        # a^b log a, taken as 0 where a == 0 (the limit for b > 0) to avoid log(0).
-        gb = g * np.where(a == 0, 0.0, a ** b * np.log(np.where(a == 0, 1.0, a))) \
-            if self.needs_grad(1) else None
+        gb = g * a ** b * _log_base(a) if self.needs_grad(1) else None
         return ga, gb
+
+
+def _log_base(a):
+    """log a for d(a^b)/db, taken as 0 where a == 0 (the limit of a^b log a for b > 0).  A Python
+    scalar base stays a Python scalar, so a float32 exponent keeps a float32 gradient."""
+    if isinstance(a, (int, float)) and not isinstance(a, np.generic):
+        return 0.0 if a == 0 else math.log(a) if a > 0 else math.nan
+    return np.where(a == 0, 0.0, np.log(np.where(a == 0, 1.0, a)))
 
 
 class Neg(Op):
@@ -81,6 +89,14 @@ class AsType(Op):
 
 
 # ---- unary math ---------------------------------------------------------------------------------
+
+def quiet_exp(x):
+    """exp(x) where underflow to 0 is the intended result (e.g. exp(-1e4) in a softmax), so that
+    NumPy's underflow flag is not raised even under np.errstate(all="raise").  On a Tensor it is
+    the recorded ``exp`` op."""
+    with np.errstate(under="ignore"):
+        return np.exp(x)
+
 
 class Exp(Op):
     """d/dx exp(x) = exp(x)"""
@@ -154,7 +170,7 @@ class Sigmoid(Op):
 
     def forward(self, x):
         # exp(-|x|) never overflows: s(x) = 1/(1+e) for x >= 0, e/(1+e) otherwise.
-        e = np.exp(-np.abs(x))
+        e = quiet_exp(-np.abs(x))
         return np.where(x >= 0, 1, e) / (1 + e)
 
     def backward(self, g):
@@ -189,7 +205,8 @@ class Sign(Op):
 
 def _split_ties(g, a, b):
     """Gradient of max(a, b) w.r.t. a: 1 where a wins, 1/2 where tied, 0 elsewhere."""
-    return g * ((a > b) + 0.5 * (a == b))
+    # Masks multiply g directly (bool * float keeps g's dtype; a float64 0.5-mask would not).
+    return g * (a > b) + g * (a == b) * 0.5
 
 
 class Maximum(Op):

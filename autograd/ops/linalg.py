@@ -23,9 +23,14 @@ class MatMul(Op):
     save_inputs = True
 
     def forward(self, a, b):
-        if np.ndim(a) == 0 or np.ndim(b) == 0:
-            raise ValueError("matmul: operands must have at least one dimension "
-                             f"(shapes {np.shape(a)} and {np.shape(b)})")
+        sa, sb = np.shape(a), np.shape(b)
+        if not sa or not sb:
+            raise ValueError(f"matmul: operands must have at least one dimension (shapes {sa} "
+                             f"and {sb})")
+        k = sb[-2] if len(sb) > 1 else sb[0]
+        if sa[-1] != k:
+            raise ValueError(f"matmul: shapes {sa} and {sb} are not aligned: the first's last "
+                             f"axis has {sa[-1]} entries, the second's contracted axis {k}")
         return np.matmul(a, b)
 
     def backward(self, g):
@@ -77,7 +82,9 @@ class Einsum(Op):
     save_inputs = True
 
     def forward(self, *operands, subscripts):
-        self.terms, self.out = _parse_einsum(subscripts, [np.shape(o) for o in operands])
+        shapes = [np.shape(o) for o in operands]
+        self.terms, self.out = _parse_einsum(subscripts, shapes)
+        _check_sizes(subscripts, self.terms, shapes)
         return np.einsum(",".join(self.terms) + "->" + self.out, *operands)
 
     def backward(self, g):
@@ -101,6 +108,23 @@ class Einsum(Op):
                 gi = _onto_diagonals(gi, target, term, sizes)
             grads.append(gi)
         return tuple(grads)
+
+
+def _check_sizes(subscripts: str, terms: list[str], shapes) -> None:
+    """A clear error when one letter has two different sizes (size 1 broadcasts, as in NumPy)."""
+    seen: dict[str, tuple[int, int]] = {}
+    for i, (term, shape) in enumerate(zip(terms, shapes)):
+        if len(term) != len(shape):
+            raise ValueError(f"einsum: operand {i} has shape {shape} but subscripts '{term}' "
+                             f"in '{subscripts}'")
+        for c, n in zip(term, shape):
+            if c in seen and n != 1 and seen[c][0] != 1 and seen[c][0] != n:
+                j = seen[c][1]
+                raise ValueError(
+                    f"einsum: subscript '{c}' in '{subscripts}' has size {seen[c][0]} in operand "
+                    f"{j} (shape {shapes[j]}) but {n} in operand {i} (shape {shape})")
+            if c not in seen or seen[c][0] == 1:
+                seen[c] = (n, i)
 
 
 def _onto_diagonals(g, target: str, term: str, sizes: dict):

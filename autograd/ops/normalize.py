@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..engine import Op, apply
+from .elementwise import quiet_exp
 
 __all__ = ["softmax", "log_softmax"]
 
@@ -21,7 +22,7 @@ class Softmax(Op):
 
     def forward(self, x, axis=-1):
         self.axis = axis
-        e = np.exp(_shifted(x, axis))
+        e = quiet_exp(_shifted(x, axis))
         return e / np.sum(e, axis=axis, keepdims=True)
 
     def backward(self, g):
@@ -37,10 +38,10 @@ class LogSoftmax(Op):
     def forward(self, x, axis=-1):
         self.axis = axis
         z = _shifted(x, axis)
-        return z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
+        return z - np.log(np.sum(quiet_exp(z), axis=axis, keepdims=True))
 
     def backward(self, g):
-        return g - np.exp(self.output) * g.sum(axis=self.axis, keepdims=True)
+        return g - quiet_exp(self.output) * g.sum(axis=self.axis, keepdims=True)
 
 
 def softmax(x, axis=-1): return apply(Softmax, x, axis=axis)

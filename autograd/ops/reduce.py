@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from ..engine import Op, apply
+from .elementwise import quiet_exp
 
 __all__ = ["sum", "mean", "max", "min", "prod", "var", "std", "logsumexp", "norm", "cumsum",
            "argmax", "argmin"]
@@ -82,7 +83,8 @@ class _Extreme(_Reduction):
     def backward(self, g):
         x = self.inputs[0]
         winners = np.asarray(x == self.keep(self.output))
-        count = np.maximum(winners.sum(axis=self.axes, keepdims=True), 1)
+        # In x's dtype: an int64 count would turn a float32 gradient into float64.
+        count = np.maximum(winners.sum(axis=self.axes, keepdims=True), 1).astype(x.dtype)
         return winners * (self.keep(g) / count)
 
 
@@ -159,7 +161,7 @@ class LogSumExp(_Reduction):
         axes = self.setup(x, axis, keepdims)
         shift = np.max(x, axis=axes, keepdims=True)
         shift = np.where(np.isfinite(shift), shift, 0)   # all -inf (or inf) slices: no shift
-        out = np.log(np.sum(np.exp(x - shift), axis=axes, keepdims=True)) + shift
+        out = np.log(np.sum(quiet_exp(x - shift), axis=axes, keepdims=True)) + shift
         return out if keepdims else out.reshape(self.keep_shape_removed(out.shape))
 
     def keep_shape_removed(self, shape):
@@ -167,7 +169,7 @@ class LogSumExp(_Reduction):
 
     def backward(self, g):
         x = self.inputs[0]
-        return self.keep(g) * np.exp(x - self.keep(self.output))
+        return self.keep(g) * quiet_exp(x - self.keep(self.output))
 
 
 class Norm2(_Reduction):

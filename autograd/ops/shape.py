@@ -37,6 +37,7 @@ class Transpose(Op):
 
 class BroadcastTo(Op):
     """The engine sums the gradient back to the input's shape (adjoint of broadcasting)."""
+    name = "broadcast_to"
     def forward(self, x, shape): return np.broadcast_to(x, shape)
     def backward(self, g): return g
 
