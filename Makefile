@@ -24,8 +24,11 @@ dot:
 		echo "hint: install graphviz (e.g. 'sudo apt-get install graphviz' or 'brew install graphviz') to render SVG graphs"; \
 	fi
 
+# The lecture's XOR network (xor_graph.svg), then the Playground spiral showcase
+# (graph.svg, boundary.png, loss.png, gradflow.png).
 demo: $(VENV)/.installed-core dot
 	$(PY) examples/xor.py
+	$(PY) examples/spiral.py
 
 test: $(VENV)/.installed-core dot
 	$(PY) -m pytest -q
