@@ -43,17 +43,27 @@ def _shape(shape: tuple, name: str) -> tuple:
     return tuple(int(n) for n in shape)
 
 
+def _dtype(dtype, name: str):
+    try:
+        return None if dtype is None else np.dtype(dtype)
+    except TypeError as err:
+        raise TypeError(f"{name}: {err}") from None
+
+
 def zeros(*shape, dtype=np.float32, requires_grad=False) -> Tensor:
-    return Tensor(np.zeros(_shape(shape, "zeros"), dtype=dtype), requires_grad=requires_grad)
+    return Tensor(np.zeros(_shape(shape, "zeros"), dtype=_dtype(dtype, "zeros")),
+                  requires_grad=requires_grad)
 
 
 def ones(*shape, dtype=np.float32, requires_grad=False) -> Tensor:
-    return Tensor(np.ones(_shape(shape, "ones"), dtype=dtype), requires_grad=requires_grad)
+    return Tensor(np.ones(_shape(shape, "ones"), dtype=_dtype(dtype, "ones")),
+                  requires_grad=requires_grad)
 
 
 def full(shape, fill_value, dtype=np.float32, requires_grad=False) -> Tensor:
     shape = _shape((shape,) if isinstance(shape, (int, np.integer)) else (shape,), "full")
-    return Tensor(np.full(shape, fill_value, dtype=dtype), requires_grad=requires_grad)
+    return Tensor(np.full(shape, fill_value, dtype=_dtype(dtype, "full")),
+                  requires_grad=requires_grad)
 
 
 def zeros_like(x, dtype=None, requires_grad=False) -> Tensor:
@@ -69,10 +79,11 @@ def arange(*args, dtype=None, requires_grad=False) -> Tensor:
 
 
 def randn(*shape, dtype=np.float32, requires_grad=False, rng=None) -> Tensor:
-    data = _generator(rng).standard_normal(_shape(shape, "randn")).astype(dtype, copy=False)
+    data = _generator(rng).standard_normal(_shape(shape, "randn"))
+    data = data.astype(_dtype(dtype, "randn"), copy=False)
     return Tensor(data, requires_grad=requires_grad)
 
 
 def rand(*shape, dtype=np.float32, requires_grad=False, rng=None) -> Tensor:
-    data = _generator(rng).random(_shape(shape, "rand")).astype(dtype, copy=False)
+    data = _generator(rng).random(_shape(shape, "rand")).astype(_dtype(dtype, "rand"), copy=False)
     return Tensor(data, requires_grad=requires_grad)

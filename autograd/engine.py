@@ -260,11 +260,11 @@ def _check_saved(node: Op) -> None:
         entry = _stamps.get(id(base))
         if entry is not None and entry[0] > node.epoch and entry[1]() is base:
             raise RuntimeError(
-                f"backward: the {label} of '{node.name}' (shape {value.shape}, {value.dtype}), "
-                f"saved for its backward, was modified in place after '{node.name}' ran (its version is "
-                f"now {entry[0]}; the op ran at version {node.epoch}), e.g. by t[idx] = v on a tensor "
-                "sharing its memory; the gradient would be wrong.  Change a copy instead, or "
-                "recompute the graph after the change")
+                f"backward: '{node.name}' saved its {label} (shape {value.shape}, {value.dtype}) "
+                f"for backward, and that memory was modified in place after '{node.name}' ran "
+                f"(its version is now {entry[0]}; the op ran at version {node.epoch}), e.g. by "
+                "t[idx] = v on a tensor sharing it; the gradient would be wrong.  Change a copy "
+                "instead, or recompute the graph after the change")
     node.epoch = _epoch   # nothing it saved changed up to now: later checks start from here
 
 

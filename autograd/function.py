@@ -41,7 +41,7 @@ class _FunctionNode(Op):
         return fn.forward(self.ctx, *arrays, **kwargs)
 
     def saved(self) -> list:
-        return [(f"array {i} saved with save_for_backward", a)
+        return [(f"save_for_backward array {i}", a)
                 for i, a in enumerate(self.ctx.saved_arrays)]
 
     def backward(self, g):

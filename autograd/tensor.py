@@ -18,6 +18,15 @@ def _check_grad_dtype(dtype: np.dtype, what: str) -> None:
         raise TypeError(f"{what}: only floating-point tensors can require grad, got dtype {dtype}")
 
 
+def _as_dtype(dtype, what: str):
+    if dtype is None:
+        return None
+    try:
+        return np.dtype(dtype)
+    except TypeError as err:
+        raise TypeError(f"{what}: {err}") from None
+
+
 def _to_array(data: Any, dtype) -> np.ndarray:
     """NumPy's own inference (lists, scalars), sharing ndarrays; refuse what has no numeric dtype."""
     if isinstance(data, Tensor):
@@ -54,7 +63,7 @@ class Tensor:
     __array_priority__ = 1000.0
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype=None) -> None:
-        self.data = _to_array(data, None if dtype is None else np.dtype(dtype))
+        self.data = _to_array(data, _as_dtype(dtype, "Tensor"))
         self.grad = None
         self._node = None
         self._hooks = None

@@ -149,6 +149,15 @@ def test_leaf_hook_sees_the_total_gradient_once_per_pass():
     assert calls == [5.0]
 
 
+def test_leaf_hook_can_replace_the_gradient():
+    x = leaf([1.0, 2.0])
+    x.register_hook(lambda g: g * 0.5)
+    (x * 4.0).sum().backward()
+    np.testing.assert_allclose(x.grad, [2.0, 2.0])
+    (g,) = ag.grad((x * 4.0).sum(), x)      # grad sees hooked gradients too
+    np.testing.assert_allclose(g.data, [2.0, 2.0])
+
+
 def test_register_hook_requires_grad():
     with pytest.raises(RuntimeError, match="does not require grad"):
         Tensor([1.0]).register_hook(lambda g: g)
@@ -461,6 +470,15 @@ def test_grad_of_several_outputs_sharing_a_graph():
     z = y * 5.0
     (g,) = ag.grad([y, z], x)
     assert g.item() == 6.0 + 30.0
+
+
+def test_grad_of_the_same_output_twice_counts_it_twice():
+    x = leaf(1.0)
+    y = x * 3.0
+    (g,) = ag.grad([y, y], x)
+    assert g.item() == 6.0
+    (g,) = ag.grad([x, x], x)
+    assert g.item() == 2.0
 
 
 def test_grad_with_grad_outputs_and_mixed_second_derivative():
