@@ -5,10 +5,11 @@ cross-entropy:
       = F.binary_cross_entropy(a, t)           +  (lambda / n) * F.l2_penalty(weights)
 
 A Playground-sized network (2 -> 8 -> 8 -> 1, tanh, sigmoid output; 16 units for the spiral) on
-the raw coordinates, full batch, Adam.  For each set it prints train/test accuracy with and without the L2 term, the weights'
-1/2 sum w^2 (the regulariser keeps it small), and an ASCII picture of the learned decision regions.
+the raw coordinates, full batch, Adam.  For each set it prints train/test accuracy with and
+without the L2 term, the weights' 1/2 sum w^2 (the regulariser keeps it small), and an ASCII
+picture of the learned decision regions.
 
-    python examples/playground.py [--steps 600] [--l2 0.03] [--noise 0.1] [--n 500]
+    python examples/playground.py [--steps N] [--l2 0.03] [--noise 0.1] [--n 500] [--sets ...]
 """
 
 from __future__ import annotations
@@ -94,7 +95,8 @@ def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=None, help="Adam steps (default per set)")
     parser.add_argument("--l2", type=float, default=0.03, help="lambda in lambda/(2n) sum w^2")
-    parser.add_argument("--noise", type=float, default=0.1, help="0 to 0.5, the Playground's 0-50%%")
+    parser.add_argument("--noise", type=float, default=0.1,
+                        help="0 to 0.5, the Playground's 0-50%%")
     parser.add_argument("--n", type=int, default=500)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--sets", nargs="*", default=list(PLAYGROUND), choices=list(PLAYGROUND))

@@ -38,7 +38,8 @@ def cost(output, target):
 
 
 def train(model: nn.Module, lr: float, momentum: float, epochs: int, target_cost: float = 0.01):
-    """Full-batch gradient descent; returns (epochs used, or None if E stayed above target, final E)."""
+    """Full-batch gradient descent; returns (epochs used, or None if E stayed above the target,
+    and the final E)."""
     opt = nn.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
     x, t = ag.Tensor(INPUTS), ag.Tensor(TARGETS)
     E = None

@@ -77,7 +77,8 @@ class DataLoader:
             order = (self._rng if self._rng is not None else ag.default_rng()).permutation(n)
         for i in range(len(self)):
             # slices are views (no copy) when the order is the natural one
-            idx = slice(i * size, (i + 1) * size) if order is None else order[i * size:(i + 1) * size]
+            lo, hi = i * size, (i + 1) * size
+            idx = slice(lo, hi) if order is None else order[lo:hi]
             xb = Tensor(self.X[idx])
             yield xb if self.y is None else (xb, Tensor(self.y[idx]))
 
@@ -91,7 +92,8 @@ def train_test_split(*arrays, test_size: float = 0.25, shuffle: bool = True, see
     data = [_array(a, "train_test_split") for a in arrays]
     n = len(data[0])
     if any(len(a) != n for a in data):
-        raise ValueError(f"train_test_split: arrays have different lengths {[len(a) for a in data]}")
+        raise ValueError(f"train_test_split: arrays have different lengths "
+                         f"{[len(a) for a in data]}")
     if isinstance(test_size, float) and 0.0 < test_size < 1.0:
         n_test = math.ceil(test_size * n)
     elif isinstance(test_size, (int, np.integer)) and 0 < test_size < n:
@@ -132,7 +134,8 @@ def circle(n: int = 500, noise: float = 0.0, seed=None) -> tuple[np.ndarray, np.
     _check("circle", n, noise)
     rng, radius = _rng(seed), 5.0
     inner, outer = n // 2, n - n // 2
-    r = np.concatenate([rng.uniform(0, radius * 0.5, inner), rng.uniform(radius * 0.7, radius, outer)])
+    r = np.concatenate([rng.uniform(0, radius * 0.5, inner),
+                        rng.uniform(radius * 0.7, radius, outer)])
     angle = rng.uniform(0, 2 * math.pi, n)
     x, y = r * np.sin(angle), r * np.cos(angle)
     jx, jy = rng.uniform(-radius, radius, (2, n)) * noise
@@ -168,7 +171,7 @@ def gaussians(n: int = 500, noise: float = 0.0, seed=None) -> tuple[np.ndarray, 
 
 
 def spiral(n: int = 500, noise: float = 0.0, seed=None) -> tuple[np.ndarray, np.ndarray]:
-    """Two interleaved spirals of 1.75 turns out to radius 5: class 1 and class 0 (rotated by pi)."""
+    """Two interleaved spirals of 1.75 turns out to radius 5: class 1, and class 0 rotated by pi."""
     _check("spiral", n, noise)
     rng = _rng(seed)
     xs, ys, labels = [], [], []
@@ -226,7 +229,8 @@ def load_idx(path) -> np.ndarray:
 
 
 def _find(directory, stem: str) -> str:
-    for name in (stem, stem + ".gz", stem.replace("-idx", ".idx"), stem.replace("-idx", ".idx") + ".gz"):
+    dotted = stem.replace("-idx", ".idx")    # some mirrors name them train-images.idx3-ubyte
+    for name in (stem, stem + ".gz", dotted, dotted + ".gz"):
         path = os.path.join(directory, name)
         if os.path.exists(path):
             return path
@@ -243,5 +247,6 @@ def load_mnist(directory, split: str = "train") -> tuple[np.ndarray, np.ndarray]
     images = load_idx(_find(directory, f"{prefix}-images-idx3-ubyte"))
     labels = load_idx(_find(directory, f"{prefix}-labels-idx1-ubyte"))
     if len(images) != len(labels):
-        raise ValueError(f"load_mnist: {len(images)} images but {len(labels)} labels in {directory}")
+        raise ValueError(f"load_mnist: {len(images)} images but {len(labels)} labels in "
+                         f"{directory}")
     return images, labels

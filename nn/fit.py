@@ -74,7 +74,7 @@ def _set_mode(model, training: bool) -> None:
 
 
 def _run_epoch(model, loss_fn, data, metrics, optimizer=None, bar=None) -> dict[str, float]:
-    """One pass over ``data``; trains when ``optimizer`` is given.  Returns sample-weighted means."""
+    """One pass over ``data``; trains when ``optimizer`` is given.  Sample-weighted means."""
     totals = dict.fromkeys(["loss", *metrics], 0.0)
     seen = 0
     for batch in data:

@@ -139,7 +139,8 @@ def test_rmsprop_centered_and_momentum_by_hand():
     p = param(1.0)
     traj = run(RMSprop([p], lr=0.01, centered=True), p, lambda w: np.full_like(w, 2.0), 1)
     assert traj[0, 0] == pytest.approx(1 - 0.02 / math.sqrt(0.0396), abs=1e-8)
-    # momentum 0.9: b1 = 2/0.2 = 10, p = 0.9; s2 = 0.0796, b2 = 9 + 2/sqrt(0.0796), p = 0.9 - 0.01 b2
+    # momentum 0.9: b1 = 2/0.2 = 10, p = 0.9;
+    #               s2 = 0.0796, b2 = 9 + 2/sqrt(0.0796), p = 0.9 - 0.01 b2
     p = param(1.0)
     traj = run(RMSprop([p], lr=0.01, momentum=0.9), p, lambda w: np.full_like(w, 2.0), 2)
     np.testing.assert_allclose(traj[:, 0], [0.9, 0.9 - 0.01 * (9 + 2 / math.sqrt(0.0796))],

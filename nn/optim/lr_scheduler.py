@@ -72,7 +72,8 @@ class LRScheduler:
 
 
 class StepLR(LRScheduler):
-    """Multiply lr by ``gamma`` every ``step_size`` epochs: ``lr = initial * gamma^(epoch // step_size)``."""
+    """Multiply lr by ``gamma`` every ``step_size`` epochs:
+    ``lr = initial * gamma^(epoch // step_size)``."""
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
@@ -115,7 +116,8 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def _closed_form(self, base: float, epoch: int) -> float:
-        return self.eta_min + (base - self.eta_min) * (1 + math.cos(math.pi * epoch / self.T_max)) / 2
+        cosine = math.cos(math.pi * epoch / self.T_max)
+        return self.eta_min + (base - self.eta_min) * (1 + cosine) / 2
 
     def _next_lrs(self) -> list[float]:
         groups, epoch, T = self.optimizer.param_groups, self.last_epoch, self.T_max

@@ -1,6 +1,7 @@
 """The optimizer base class: parameter groups, per-parameter state, zero_grad and flat state dicts.
 
-Subclasses implement ``_update()`` and name the per-parameter state a group needs (``_state_names``).
+Subclasses implement ``_update()`` and name the per-parameter state a group needs
+(``_state_names``).
 Updates are written into ``p.data`` in place, so every reference to a parameter's array (a model,
 a checkpoint loader, another optimizer) keeps seeing the current values.
 """
@@ -141,11 +142,13 @@ class Optimizer:
             key = f"param_groups.{g}.params"
             if key not in state_dict:
                 raise ValueError(f"{name}.load_state_dict: missing '{key}' (the checkpoint has "
-                                 f"fewer param groups than this optimizer's {len(self.param_groups)})")
+                                 f"fewer param groups than this optimizer's "
+                                 f"{len(self.param_groups)})")
             used.add(key)
-            if np.asarray(state_dict[key]).size != len(group["params"]):
+            saved = np.asarray(state_dict[key]).size
+            if saved != len(group["params"]):
                 raise ValueError(f"{name}.load_state_dict: group {g} has {len(group['params'])} "
-                                 f"parameters, the checkpoint's has {np.asarray(state_dict[key]).size}")
+                                 f"parameters, the checkpoint's has {saved}")
             values = {}
             for hp, current in group.items():
                 if hp == "params":
@@ -224,4 +227,5 @@ def _like(current: Any, value: np.ndarray, key: str, name: str) -> Any:
         return float(value)
     except (ValueError, TypeError):
         raise ValueError(f"{name}.load_state_dict: '{key}' has shape {value.shape} dtype "
-                         f"{value.dtype}, which does not fit the current value {current!r}") from None
+                         f"{value.dtype}, which does not fit the current value "
+                         f"{current!r}") from None
