@@ -390,3 +390,8 @@ def test_scheduler_state_dict_and_optimizer_checkpoint_with_initial_lr():
         o.step()
         s.step()
     assert opt2.param_groups[0]["lr"] == opt.param_groups[0]["lr"] == 0.0625
+
+
+def test_repr_lists_the_groups():
+    text = repr(SGD([{"params": [param(1.0)]}, {"params": [param(1.0)], "lr": 0.5}], lr=0.1))
+    assert "group 0: 1 parameters, lr=0.1" in text and "group 1: 1 parameters, lr=0.5" in text

@@ -48,6 +48,13 @@ class Optimizer:
         for group in _as_group_list(params):
             self.add_param_group(group)
 
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            settings = ", ".join(f"{k}={v}" for k, v in group.items() if k != "params")
+            lines.append(f"  group {i}: {len(group['params'])} parameters, {settings}")
+        return "\n".join(lines + [")"])
+
     # ---- groups ---------------------------------------------------------------------------------
     def add_param_group(self, group: dict) -> None:
         """Add a group of parameters; hyperparameters it does not name come from the defaults."""
