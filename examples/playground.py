@@ -103,6 +103,9 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
     print(f"Playground sets, {args.n} points, noise {args.noise}, half for testing; "
           f"network 2-8-8-1 tanh (2-16-16-1 for the spiral); BCE + lambda/(2n) sum w^2")
+    if args.noise > 0:
+        print("  (noise gives points near a class boundary the other label, so test accuracy "
+              "stays below 100%)")
     return {name: run(name, args.n, args.noise, args.l2, args.steps, args.seed)
             for name in args.sets}
 
