@@ -1,4 +1,4 @@
-"""nn.functional: every layer and loss as a plain function of Tensors (``import nn.functional as F``).
+"""nn.functional: every layer and loss as a function of Tensors (``import nn.functional as F``).
 
 The implementations live beside their modules (nn/layers/*.py, nn/losses.py); this is the one
 place that gathers them.

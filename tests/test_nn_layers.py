@@ -204,7 +204,8 @@ def naive_conv(x, w, b, stride, padding):
     return out + (0 if b is None else b.reshape(1, -1, 1, 1))
 
 
-@pytest.mark.parametrize("kernel, stride, padding", [(3, 1, 0), (3, 2, 1), ((2, 3), (1, 2), (1, 0))])
+@pytest.mark.parametrize("kernel, stride, padding",
+                         [(3, 1, 0), (3, 2, 1), ((2, 3), (1, 2), (1, 0))])
 def test_conv2d_matches_loops_and_gradchecks(kernel, stride, padding):
     conv = nn.Conv2d(2, 3, kernel, stride=stride, padding=padding, dtype=np.float64)
     x = t64(2, 2, 5, 6)

@@ -21,8 +21,9 @@ from autograd.ops.elementwise import Sigmoid as _SigmoidOp
 
 from ..module import Module, Parameter
 
-__all__ = ["erf", "exp_or_zero", "stable_sigmoid", "identity", "binary_step", "sigmoid", "tanh", "arctan", "relu", "prelu", "elu",
-           "softplus", "leaky_relu", "gelu", "silu", "softmax", "log_softmax",
+__all__ = ["erf", "exp_or_zero", "stable_sigmoid", "identity", "binary_step", "sigmoid", "tanh",
+           "arctan", "relu", "prelu", "elu", "softplus", "leaky_relu", "gelu", "silu", "softmax",
+           "log_softmax",
            "Identity", "BinaryStep", "Sigmoid", "Tanh", "ArcTan", "ReLU", "PReLU", "ELU",
            "Softplus", "LeakyReLU", "GELU", "SiLU", "Softmax", "LogSoftmax"]
 
