@@ -11,7 +11,7 @@ export HYPOTHESIS_PROFILE
 $(VENV)/.installed-core: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[dev,plot]"
+	$(PY) -m pip install -q -e ".[dev,plot,examples]"
 	touch $@
 
 # graphviz's `dot` renders the pictures; without it the .dot source is still written.
