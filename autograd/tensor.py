@@ -92,6 +92,8 @@ class Tensor:
     grad_fn = property(lambda self: self._node, doc="The node that made this tensor, or None.")
 
     def __len__(self) -> int:
+        if not self.data.ndim:
+            raise TypeError("len: a 0-d tensor has no length")
         return len(self.data)
 
     def __iter__(self):
@@ -196,7 +198,12 @@ class Tensor:
 
     def _compare(self, other, fn) -> "Tensor":
         other = other.data if isinstance(other, Tensor) else other
-        return Tensor._make(np.asarray(fn(self.data, other)), None)
+        try:
+            return Tensor._make(np.asarray(fn(self.data, other)), None)
+        except (TypeError, ValueError) as err:
+            kind = TypeError if isinstance(err, TypeError) else ValueError
+            raise kind(f"{fn.__name__}: {err} (shapes {self.shape} {self.dtype} and "
+                       f"{np.shape(other) if not isinstance(other, str) else 'str'})") from None
 
     def __lt__(self, other): return self._compare(other, np.less)
     def __le__(self, other): return self._compare(other, np.less_equal)

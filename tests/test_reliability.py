@@ -5,6 +5,7 @@ test that interleaves everything a user does and checks every gradient by finite
 from __future__ import annotations
 
 import gc
+import operator
 import sys
 import threading
 import time
@@ -86,6 +87,20 @@ def test_mismatched_shapes_in_matmul(shapes):
         text = str(info.value).replace(" ", "")
         assert str(shapes[0]).replace(" ", "") in text and str(shapes[1]).replace(" ", "") in text
     assert_unchanged([a, b], before)
+
+
+@pytest.mark.parametrize("name", ["less", "less_equal", "greater", "greater_equal", "equal",
+                                  "not_equal"])
+def test_mismatched_shapes_in_comparisons(name):
+    symbol = {"less": "lt", "less_equal": "le", "greater": "gt", "greater_equal": "ge",
+              "equal": "eq", "not_equal": "ne"}[name]
+    with pytest.raises(ValueError, match=rf"{name}.*\(2, 3\).*\(4,\)"):
+        getattr(operator, symbol)(leaf(np.ones((2, 3))), np.ones(4))
+
+
+def test_len_of_a_scalar_tensor():
+    with pytest.raises(TypeError, match="len.*0-d"):
+        len(Tensor(1.0))
 
 
 def test_a_string_as_a_shape():
@@ -679,7 +694,7 @@ class EngineMachine(RuleBasedStateMachine):
                 np.testing.assert_allclose(t.grad, g, rtol=1e-4, atol=1e-6)
 
 
-# Bounded in CI (the ci profile's 25 examples, times 4), thousands under HYPOTHESIS_PROFILE=intense.
-EngineMachine.TestCase.settings = settings(max_examples=4 * settings.default.max_examples,
+# Bounded in CI (100 runs of up to 50 steps), 2000 runs under HYPOTHESIS_PROFILE=intense.
+EngineMachine.TestCase.settings = settings(max_examples=max(100, settings.default.max_examples),
                                            stateful_step_count=50)
 TestEngineMachine = EngineMachine.TestCase
