@@ -333,8 +333,15 @@ def method_or_function(name: str):
     return build
 
 
+TENSOR_METHODS = {"exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu"}
+
+
 def unary(name: str, domain: Domain = FULL, **kw) -> OpSpec:
-    return OpSpec(name, getattr(ag, name), 1, (domain,), **kw)
+    """An elementwise op of one input, spelled ``ag.name(x)`` or (where it exists) ``x.name()``."""
+    if name not in TENSOR_METHODS:
+        return OpSpec(name, getattr(ag, name), 1, (domain,), **kw)
+    return OpSpec(name, method_or_function(name), 1, (domain,),
+                  params=lambda s: st.fixed_dictionaries({"method": st.booleans()}), **kw)
 
 
 def binary(name: str, fn, domains=(FULL,), **kw) -> OpSpec:

@@ -7,12 +7,17 @@ respect to the inputs and the upstream gradient); inputs not mutated and gradien
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import autograd as ag
+import autograd.testing as agt
 from autograd.gradcheck import numerical_grad
 from op_specs import SPECS
 
@@ -232,3 +237,50 @@ def mutation_and_aliasing(spec, data):
 @pytest.mark.parametrize("spec", SPECS, ids=ids(SPECS))
 def test_inputs_not_mutated_and_grads_not_aliased(spec):
     run_examples(mutation_and_aliasing, spec)
+
+
+# ---- autograd.testing, the strategies behind this file ------------------------------------------
+
+@given(agt.broadcastable_shapes(3), agt.shapes(min_dims=1, max_dims=2, max_side=3))
+def test_shape_strategies_stay_in_bounds(shape_tuple, shape):
+    assert len(shape_tuple) == 3
+    np.broadcast_shapes(*shape_tuple)                 # raises if they do not broadcast
+    assert all(len(s) <= 3 and all(1 <= n <= 4 for n in s) for s in shape_tuple)
+    assert 1 <= len(shape) <= 2 and all(1 <= n <= 3 for n in shape)
+
+
+@given(agt.broadcastable_shapes(signature=np.matmul.signature, max_dims=1))
+def test_signature_shapes_fit_matmul(shapes):
+    a, b = shapes
+    assert np.matmul(np.ones(a), np.ones(b)).ndim <= 3
+
+
+@given(agt.arrays(agt.shapes(), np.float32, -2.0, 2.0, avoid=(0.0, 1.0), margin=0.1))
+def test_arrays_respect_domain_and_kinks(x):
+    assert x.dtype == np.float32
+    assert np.all((x >= -2.0) & (x <= 2.0))
+    assert np.all(np.abs(x) >= 0.1) and np.all(np.abs(x - 1.0) >= 0.1)
+
+
+@given(agt.distinct_arrays([(3, 4), (4,), ()]))
+def test_distinct_arrays_have_no_ties_across_arrays(arrays):
+    assert [a.shape for a in arrays] == [(3, 4), (4,), ()]
+    values = np.sort(np.abs(np.concatenate([a.reshape(-1) for a in arrays])))
+    assert np.all(np.diff(values) > 1e-3)             # also no x == -y (ties of abs)
+
+
+@given(agt.tensors((2, 3), low=0.1, high=1.0, zeros=True), agt.axis_and_keepdims(3))
+def test_tensors_and_axes(t, params):
+    assert isinstance(t, ag.Tensor) and t.requires_grad and t.shape == (2, 3)
+    assert np.all((t.data == 0) | ((t.data >= 0.1) & (t.data <= 1.0)))
+    np.sum(np.ones((2, 3, 4)), **params)              # a valid axis for NumPy
+
+
+def test_missing_hypothesis_is_reported_clearly():
+    code = ("import sys; sys.modules['hypothesis'] = None\n"
+            "try:\n    import autograd.testing\n"
+            "except ImportError as err:\n    print(err)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, cwd=Path(__file__).resolve().parents[1])
+    assert "autograd.testing needs the 'hypothesis' package" in result.stdout
+    assert "pip install" in result.stdout

@@ -26,6 +26,7 @@ class Add(Op):
 
 
 class Sub(Op):
+    """d(a-b) = da - db"""
     name = "subtract"
     def forward(self, a, b): return a - b
     def backward(self, g): return g, -g
@@ -76,6 +77,7 @@ def _log_base(a):
 
 
 class Neg(Op):
+    """d(-x) = -dx"""
     name = "negative"
     def forward(self, x): return -x
     def backward(self, g): return -g
@@ -210,6 +212,7 @@ def _split_ties(g, a, b):
 
 
 class Maximum(Op):
+    """d max(a, b) = da where a > b, db where b > a, (da + db)/2 where tied"""
     save_inputs = True
     def forward(self, a, b): return np.maximum(a, b)
 
@@ -219,6 +222,7 @@ class Maximum(Op):
 
 
 class Minimum(Op):
+    """d min(a, b) = da where a < b, db where b < a, (da + db)/2 where tied"""
     save_inputs = True
     def forward(self, a, b): return np.minimum(a, b)
 

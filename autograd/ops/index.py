@@ -31,6 +31,7 @@ def _is_basic(index) -> bool:
 
 
 class GetItem(Op):
+    """d x[index] / dx: the gradient scattered (added) back at index"""
     name = "getitem"
 
     def forward(self, x, index):

@@ -89,10 +89,12 @@ class _Extreme(_Reduction):
 
 
 class Max(_Extreme):
+    """d/dx_i max(x) = 1/k for the k entries equal to the maximum, else 0"""
     reducer = staticmethod(np.max)
 
 
 class Min(_Extreme):
+    """d/dx_i min(x) = 1/k for the k entries equal to the minimum, else 0"""
     reducer = staticmethod(np.min)
 
 

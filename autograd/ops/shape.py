@@ -14,6 +14,7 @@ __all__ = ["reshape", "transpose", "squeeze", "expand_dims", "broadcast_to", "fl
 
 
 class Reshape(Op):
+    """The gradient is reshaped back: reshaping moves no number"""
     def forward(self, x, shape):
         self.in_shape = x.shape
         return x.reshape(shape)
@@ -71,6 +72,7 @@ class Concatenate(Op):
 
 
 class Stack(Op):
+    """Input i gets the gradient's slice i along the new axis"""
     def forward(self, *arrays, axis=0):
         out = np.stack(arrays, axis=axis)
         self.axis = axis % out.ndim
