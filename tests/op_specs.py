@@ -51,10 +51,16 @@ class OpSpec:
     shapes: st.SearchStrategy | None = None     # strategy of a tuple of input shapes
     params: Callable[[Shapes], st.SearchStrategy] | None = None   # shapes -> strategy of a dict
     cases: st.SearchStrategy | None = None      # strategy of (shapes, params), when intertwined
+    reference: Callable | str | None = None     # NumPy forward on ndarrays, same params (or SAME)
 
     @property
     def op(self) -> str:
         return self.name.split("[")[0]
+
+    def expected(self, arrays, params) -> np.ndarray:
+        """The forward value NumPy computes for these inputs."""
+        fn = self.fn if self.reference == SAME else self.reference
+        return np.asarray(fn(*arrays, **params))
 
     def domain(self, i: int) -> Domain:
         return self.domains[i] if len(self.domains) > 1 else self.domains[0]
@@ -336,12 +342,13 @@ def method_or_function(name: str):
 TENSOR_METHODS = {"exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu"}
 
 
-def unary(name: str, domain: Domain = FULL, **kw) -> OpSpec:
+def unary(name: str, domain: Domain = FULL, *, reference: Callable, **kw) -> OpSpec:
     """An elementwise op of one input, spelled ``ag.name(x)`` or (where it exists) ``x.name()``."""
     if name not in TENSOR_METHODS:
-        return OpSpec(name, getattr(ag, name), 1, (domain,), **kw)
+        return OpSpec(name, getattr(ag, name), 1, (domain,), reference=reference, **kw)
     return OpSpec(name, method_or_function(name), 1, (domain,),
-                  params=lambda s: st.fixed_dictionaries({"method": st.booleans()}), **kw)
+                  params=lambda s: st.fixed_dictionaries({"method": st.booleans()}),
+                  reference=lambda x, method: reference(x), **kw)
 
 
 def binary(name: str, fn, domains=(FULL,), **kw) -> OpSpec:
@@ -355,113 +362,168 @@ def like(x, value):
 
 # ---- the table ----------------------------------------------------------------------------------
 
+def numpy_reduction(name: str):
+    """NumPy's reduction with the row's params (``method`` only picks the graphgrad spelling)."""
+    return lambda x, method, **kw: getattr(np, name)(x, **kw)
+
+
+def numpy_norm(order):
+    def reference(x, method, axis, keepdims):
+        a = np.abs(x)
+        if order == np.inf:
+            return np.max(a, axis=axis, keepdims=keepdims)
+        return np.sum(a ** order, axis=axis, keepdims=keepdims) ** (1.0 / order)
+    return reference
+
+
+def numpy_softmax(x, axis):
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def numpy_transpose(x, form, axes):
+    return x.T if form in ("T", "none") else np.transpose(x, axes)
+
+
+def numpy_split(x, indices_or_sections, axis):
+    pieces = np.split(x, indices_or_sections, axis=axis)
+    return np.concatenate([p.reshape(-1) * (i + 1.0) for i, p in enumerate(pieces)])
+
+
+SAME = "fn works on ndarrays too"   # reference: the row's own fn applied to the ndarrays
+
 SPECS: list[OpSpec] = [
     # elementwise, unary
-    unary("exp"),
-    unary("log", POSITIVE),
-    unary("log1p", Domain(-0.9, 3.0)),
-    unary("expm1"),
-    unary("sqrt", POSITIVE),
-    unary("abs", NONZERO),
-    unary("sin"),
-    unary("cos"),
-    unary("tanh"),
-    unary("sigmoid", Domain(-6.0, 6.0)),
-    unary("relu", NONZERO),
-    unary("arctan"),
-    unary("sign", NONZERO),
-    unary("negative"),
-    OpSpec("astype", lambda x: ag.astype(x, np.float64), keeps_dtype=False),
-    OpSpec("astype[method]", lambda x: x.astype(np.float64), keeps_dtype=False),
-    OpSpec("clip", clip_fn, domains=(Domain(avoid=(-0.5, 0.0, 0.5)),), params=clip_params),
+    unary("exp", reference=np.exp),
+    unary("log", POSITIVE, reference=np.log),
+    unary("log1p", Domain(-0.9, 3.0), reference=np.log1p),
+    unary("expm1", reference=np.expm1),
+    unary("sqrt", POSITIVE, reference=np.sqrt),
+    unary("abs", NONZERO, reference=np.abs),
+    unary("sin", reference=np.sin),
+    unary("cos", reference=np.cos),
+    unary("tanh", reference=np.tanh),
+    unary("sigmoid", Domain(-6.0, 6.0), reference=lambda x: 1 / (1 + np.exp(-x))),
+    unary("relu", NONZERO, reference=lambda x: np.maximum(x, 0)),
+    unary("arctan", reference=np.arctan),
+    unary("sign", NONZERO, reference=np.sign),
+    unary("negative", reference=np.negative),
+    OpSpec("astype", lambda x: ag.astype(x, np.float64), keeps_dtype=False,
+           reference=lambda x: x.astype(np.float64)),
+    OpSpec("astype[method]", lambda x: x.astype(np.float64), keeps_dtype=False, reference=SAME),
+    OpSpec("clip", clip_fn, domains=(Domain(avoid=(-0.5, 0.0, 0.5)),), params=clip_params,
+           reference=lambda x, bounds, spelling: np.clip(x, *bounds)),
     # elementwise, binary (broadcasting)
-    binary("add", ag.add),
-    binary("subtract", ag.subtract),
-    binary("multiply", ag.multiply),
-    binary("divide", ag.divide, (FULL, Domain(avoid=(0.0,), margin=0.3))),
-    binary("power", ag.power, (POSITIVE, Domain(-2.0, 2.0))),
-    binary("maximum", ag.maximum, distinct=True),
-    binary("minimum", ag.minimum, distinct=True),
-    binary("where", where_fn, params=where_params),
+    binary("add", ag.add, reference=np.add),
+    binary("subtract", ag.subtract, reference=np.subtract),
+    binary("multiply", ag.multiply, reference=np.multiply),
+    binary("divide", ag.divide, (FULL, Domain(avoid=(0.0,), margin=0.3)), reference=np.divide),
+    binary("power", ag.power, (POSITIVE, Domain(-2.0, 2.0)), reference=np.power),
+    binary("maximum", ag.maximum, distinct=True, reference=np.maximum),
+    binary("minimum", ag.minimum, distinct=True, reference=np.minimum),
+    binary("where", where_fn, params=where_params,
+           reference=lambda a, b, cond, as_tensor: np.where(cond, a, b)),
     # operators
-    binary("+", lambda a, b: a + b),
-    binary("-", lambda a, b: a - b),
-    binary("*", lambda a, b: a * b),
-    binary("/", lambda a, b: a / b, (FULL, Domain(avoid=(0.0,), margin=0.3))),
-    binary("**", lambda a, b: a ** b, (POSITIVE, Domain(-2.0, 2.0))),
-    OpSpec("unary -", lambda x: -x),
-    OpSpec("+[scalar left]", lambda x: 1.5 + x),
-    OpSpec("-[scalar left]", lambda x: 1.5 - x),
-    OpSpec("*[ndarray left]", lambda x: like(x, 2.5) * x),
-    OpSpec("/[scalar left]", lambda x: 2.0 / x, domains=(Domain(avoid=(0.0,), margin=0.3),)),
-    OpSpec("**[scalar exponent]", lambda x: x ** 3),
-    OpSpec("**[scalar base]", lambda x: 2.0 ** x),
-    OpSpec("-[ndarray right]", lambda x: x - like(x, 0.5)),
+    binary("+", lambda a, b: a + b, reference=SAME),
+    binary("-", lambda a, b: a - b, reference=SAME),
+    binary("*", lambda a, b: a * b, reference=SAME),
+    binary("/", lambda a, b: a / b, (FULL, Domain(avoid=(0.0,), margin=0.3)), reference=SAME),
+    binary("**", lambda a, b: a ** b, (POSITIVE, Domain(-2.0, 2.0)), reference=SAME),
+    OpSpec("unary -", lambda x: -x, reference=SAME),
+    OpSpec("+[scalar left]", lambda x: 1.5 + x, reference=SAME),
+    OpSpec("-[scalar left]", lambda x: 1.5 - x, reference=SAME),
+    OpSpec("*[ndarray left]", lambda x: like(x, 2.5) * x, reference=SAME),
+    OpSpec("/[scalar left]", lambda x: 2.0 / x, domains=(Domain(avoid=(0.0,), margin=0.3),),
+           reference=SAME),
+    OpSpec("**[scalar exponent]", lambda x: x ** 3, reference=SAME),
+    OpSpec("**[scalar base]", lambda x: 2.0 ** x, reference=SAME),
+    OpSpec("-[ndarray right]", lambda x: x - like(x, 0.5), reference=SAME),
     # reductions
-    OpSpec("sum", method_or_function("sum"), params=reduction_params),
-    OpSpec("mean", method_or_function("mean"), params=reduction_params),
-    OpSpec("max", method_or_function("max"), params=reduction_params, distinct=True),
-    OpSpec("min", method_or_function("min"), params=reduction_params, distinct=True),
+    OpSpec("sum", method_or_function("sum"), params=reduction_params,
+           reference=numpy_reduction("sum")),
+    OpSpec("mean", method_or_function("mean"), params=reduction_params,
+           reference=numpy_reduction("mean")),
+    OpSpec("max", method_or_function("max"), params=reduction_params, distinct=True,
+           reference=numpy_reduction("max")),
+    OpSpec("min", method_or_function("min"), params=reduction_params, distinct=True,
+           reference=numpy_reduction("min")),
     # prod's gradient divides the product by each entry where no entry is 0 (as PyTorch does),
     # so entries are kept away from underflow; exact zeros have their own row.
     OpSpec("prod", method_or_function("prod"), domains=(Domain(-2.0, 2.0, avoid=(0.0,)),),
-           params=reduction_params),
+           params=reduction_params, reference=numpy_reduction("prod")),
     OpSpec("prod[zeros]", method_or_function("prod"),
-           domains=(Domain(-2.0, 2.0, avoid=(0.0,)),), params=reduction_params, zeros=True),
-    OpSpec("var", method_or_function("var"), params=var_params),
-    OpSpec("std", method_or_function("std"), params=var_params, distinct=True),
-    OpSpec("logsumexp", lambda x, method, **kw: ag.logsumexp(x, **kw), params=reduction_params),
+           domains=(Domain(-2.0, 2.0, avoid=(0.0,)),), params=reduction_params, zeros=True,
+           reference=numpy_reduction("prod")),
+    OpSpec("var", method_or_function("var"), params=var_params, reference=numpy_reduction("var")),
+    OpSpec("std", method_or_function("std"), params=var_params, distinct=True,
+           reference=numpy_reduction("std")),
+    OpSpec("logsumexp", lambda x, method, **kw: ag.logsumexp(x, **kw), params=reduction_params,
+           reference=lambda x, method, axis, keepdims:
+           np.log(np.sum(np.exp(x), axis=axis, keepdims=keepdims))),
     # The 2-norm has a kink only at the zero vector, which entries away from 0 avoid.
     OpSpec("norm", lambda x, method, **kw: ag.norm(x, **kw), domains=(NONZERO,),
-           params=reduction_params),
+           params=reduction_params, reference=numpy_norm(2)),
     OpSpec("norm[ord=1]", lambda x, method, **kw: ag.norm(x, 1, **kw), domains=(NONZERO,),
-           params=reduction_params),
+           params=reduction_params, reference=numpy_norm(1)),
     OpSpec("norm[ord=inf]", lambda x, method, **kw: ag.norm(x, np.inf, **kw),
-           params=reduction_params, distinct=True),
+           params=reduction_params, distinct=True, reference=numpy_norm(np.inf)),
     OpSpec("norm[ord=3]", lambda x, method, **kw: ag.norm(x, 3, **kw), domains=(NONZERO,),
-           params=reduction_params),
-    OpSpec("cumsum", ag.cumsum, params=lambda s: st.fixed_dictionaries({"axis": single_axis(s)})),
+           params=reduction_params, reference=numpy_norm(3)),
+    OpSpec("cumsum", ag.cumsum, params=lambda s: st.fixed_dictionaries({"axis": single_axis(s)}),
+           reference=np.cumsum),
     OpSpec("argmax", method_or_function("argmax"), differentiable=False,
            params=lambda s: st.fixed_dictionaries({"axis": single_axis(s),
-                                                   "method": st.booleans()})),
+                                                   "method": st.booleans()}),
+           reference=numpy_reduction("argmax")),
     OpSpec("argmin", method_or_function("argmin"), differentiable=False,
            params=lambda s: st.fixed_dictionaries({"axis": single_axis(s),
-                                                   "method": st.booleans()})),
+                                                   "method": st.booleans()}),
+           reference=numpy_reduction("argmin")),
     # normalisers
     OpSpec("softmax", ag.softmax, shapes=one_shape(min_dims=1), domains=(Domain(-5.0, 5.0),),
-           params=lambda s: st.fixed_dictionaries({"axis": single_axis(s, allow_none=False)})),
+           params=lambda s: st.fixed_dictionaries({"axis": single_axis(s, allow_none=False)}),
+           reference=numpy_softmax),
     OpSpec("log_softmax", ag.log_softmax, shapes=one_shape(min_dims=1),
            domains=(Domain(-5.0, 5.0),),
-           params=lambda s: st.fixed_dictionaries({"axis": single_axis(s, allow_none=False)})),
+           params=lambda s: st.fixed_dictionaries({"axis": single_axis(s, allow_none=False)}),
+           reference=lambda x, axis: np.log(numpy_softmax(x, axis))),
     # shape
-    OpSpec("reshape", reshape_fn, params=reshape_params),
-    OpSpec("transpose", transpose_fn, params=transpose_params),
-    OpSpec("squeeze", method_or_function("squeeze"), params=squeeze_params),
+    OpSpec("reshape", reshape_fn, params=reshape_params,
+           reference=lambda x, shape, spelling: np.reshape(x, shape)),
+    OpSpec("transpose", transpose_fn, params=transpose_params, reference=numpy_transpose),
+    OpSpec("squeeze", method_or_function("squeeze"), params=squeeze_params,
+           reference=numpy_reduction("squeeze")),
     OpSpec("expand_dims", ag.expand_dims, shapes=one_shape(max_dims=2), params=lambda s:
-           st.fixed_dictionaries({"axis": st.integers(-len(s[0]) - 1, len(s[0]))})),
-    OpSpec("broadcast_to", ag.broadcast_to, params=broadcast_to_params),
+           st.fixed_dictionaries({"axis": st.integers(-len(s[0]) - 1, len(s[0]))}),
+           reference=np.expand_dims),
+    OpSpec("broadcast_to", ag.broadcast_to, params=broadcast_to_params,
+           reference=np.broadcast_to),
     OpSpec("flatten", method_or_function("flatten"),
-           params=lambda s: st.fixed_dictionaries({"method": st.booleans()})),
-    OpSpec("pad", ag.pad, params=pad_params),
+           params=lambda s: st.fixed_dictionaries({"method": st.booleans()}),
+           reference=lambda x, method: x.flatten()),
+    OpSpec("pad", ag.pad, params=pad_params, reference=np.pad),
     # joining
     OpSpec("concatenate", lambda *xs, axis: ag.concatenate(xs, axis=axis), arity=None,
-           cases=concatenate_cases()),
-    OpSpec("stack", lambda *xs, axis: ag.stack(xs, axis=axis), arity=None, cases=stack_cases()),
-    OpSpec("split", split_fn, shapes=one_shape(min_dims=1), params=split_params),
+           cases=concatenate_cases(), reference=lambda *xs, axis: np.concatenate(xs, axis)),
+    OpSpec("stack", lambda *xs, axis: ag.stack(xs, axis=axis), arity=None, cases=stack_cases(),
+           reference=lambda *xs, axis: np.stack(xs, axis)),
+    OpSpec("split", split_fn, shapes=one_shape(min_dims=1), params=split_params,
+           reference=numpy_split),
     # indexing
-    OpSpec("getitem[basic]", lambda x, index: x[index], params=basic_index),
+    OpSpec("getitem[basic]", lambda x, index: x[index], params=basic_index, reference=SAME),
     OpSpec("getitem[advanced]", lambda x, index: x[index], shapes=one_shape(min_dims=1),
-           params=advanced_index),
+           params=advanced_index, reference=SAME),
     OpSpec("getitem[boolean]", lambda x, index: x[index], shapes=one_shape(min_dims=1),
-           params=boolean_index),
-    OpSpec("getitem[function]", lambda x, index: ag.getitem(x, index), params=basic_index),
+           params=boolean_index, reference=SAME),
+    OpSpec("getitem[function]", lambda x, index: ag.getitem(x, index), params=basic_index,
+           reference=lambda x, index: x[index]),
     # linear algebra
     binary("matmul", ag.matmul, shapes=agt.broadcastable_shapes(
-        signature=np.matmul.signature, max_dims=1)),
+        signature=np.matmul.signature, max_dims=1), reference=np.matmul),
     binary("@", lambda a, b: a @ b, shapes=agt.broadcastable_shapes(
-        signature=np.matmul.signature, max_dims=1)),
+        signature=np.matmul.signature, max_dims=1), reference=SAME),
     OpSpec("einsum", lambda *xs, subscripts: ag.einsum(subscripts, *xs), arity=None,
-           cases=einsum_cases()),
+           cases=einsum_cases(), reference=lambda *xs, subscripts: np.einsum(subscripts, *xs)),
 ]
 
 SPECS_BY_NAME = {spec.name: spec for spec in SPECS}
