@@ -442,3 +442,49 @@ def test_join_errors_name_the_op_and_shapes():
         ag.einsum("ij,jk->ik", a, b)
     with pytest.raises(ValueError, match=r"split.*5"):
         ag.split(Tensor(np.ones(5)), 2)
+
+
+# ---- unusual but valid inputs -------------------------------------------------------------------
+
+NAN_SAFE = {
+    "exp": ag.exp, "tanh": ag.tanh, "sigmoid": ag.sigmoid, "relu": ag.relu, "abs": ag.abs,
+    "sign": ag.sign, "softmax": ag.softmax, "log_softmax": ag.log_softmax,
+    "logsumexp": ag.logsumexp, "sum": ag.sum, "mean": ag.mean, "max": ag.max, "min": ag.min,
+    "prod": ag.prod, "var": ag.var, "std": ag.std, "norm": ag.norm, "cumsum": ag.cumsum,
+    "maximum": lambda t: ag.maximum(t, 0.5), "clip": lambda t: ag.clip(t, 0.0, 1.0),
+    "matmul": lambda t: t @ np.ones(3), "getitem": lambda t: t[[0, 0, 2]],
+    "power": lambda t: t ** 2, "divide": lambda t: 1.0 / (t + 3.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NAN_SAFE))
+def test_nan_propagates_without_errors(name):
+    fn = NAN_SAFE[name]
+    values = np.array([np.nan, 1.0, 2.0])
+    x = Tensor(values, requires_grad=True)
+    out = fn(x)           # warnings are errors in this suite: NaN must pass through quietly
+    expected = fn(Tensor(values)).data
+    np.testing.assert_array_equal(np.isnan(out.data), np.isnan(expected))
+    assert np.isnan(out.data).any()
+    out.backward(np.ones(out.shape))
+    assert x.grad.shape == (3,)
+
+
+def test_non_contiguous_and_read_only_inputs():
+    base = np.arange(24.0).reshape(4, 6) / 10
+    view = base[::2, ::-3]                  # strided, reversed: not contiguous
+    assert not view.flags.c_contiguous
+    frozen = np.array(base[1])
+    frozen.flags.writeable = False
+    for data in (view, frozen, base.T):
+        x = Tensor(data, requires_grad=True)
+        out = (ag.exp(x) * x).sum() + ag.softmax(x, axis=-1)[..., 0].sum() + x.T.sum()
+        out.backward()
+        expected = np.exp(data) * (1 + data) + 1
+        s = np.exp(data - data.max(-1, keepdims=True))
+        s = s / s.sum(-1, keepdims=True)
+        first = np.zeros_like(data)
+        first[..., 0] = 1
+        expected = expected + s * (first - s[..., :1])
+        np.testing.assert_allclose(x.grad, expected)
+        assert x.grad.shape == data.shape
