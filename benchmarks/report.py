@@ -196,7 +196,7 @@ def _environment(results: dict) -> str:
                if r.get("settle_s")]
     if settled:
         lines.append(f"- Processes with a framework thread pool ({'; '.join(settled)}) pause "
-                     f"{results['groups'][-1].get('settle_s') or 0.15:.2f} s before each timed "
+                     f"{next(r['settle_s'] for r in results['groups'] if r.get('settle_s')):.2f} s before each timed "
                      "block, so idle BLAS/OpenMP threads that still spin do not steal a core.")
     versions = {}
     for r in results["groups"]:

@@ -19,7 +19,6 @@ import subprocess
 import sys
 
 from .impls import GROUPS, IMPLS, configure_threads
-from .workloads import WORKLOADS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -77,6 +76,7 @@ def _run_worker(group, args, out_dir) -> dict:
 
 def _memory(impls, args) -> list:
     from .memory import measure_in_subprocess
+    from .workloads import WORKLOADS
     workloads = [w.name for w in WORKLOADS if w.kind != "op"]
     if args.smoke:
         workloads = ["mlp_small", "cnn"]
@@ -93,7 +93,7 @@ def _memory(impls, args) -> list:
 
 def main(argv=None) -> dict:
     args = _parse(argv)
-    configure_threads(args.threads)
+    configure_threads(args.threads)        # before NumPy is imported, so BLAS takes it
     if args.worker:
         _worker(args)
         return {}
