@@ -94,7 +94,7 @@ class Op:
     higher_order = True      # backward can run on Tensors (create_graph); custom Functions cannot
     name = "op"
     # Per-node extras, stored in __dict__ only when used.
-    hooks = None             # hooks registered on the output tensor (non-leaf)
+    hooks = None             # hooks on the output tensor (non-leaf); retain_grad's comes last
     retained = None          # weakref to the output tensor when retain_grad() was called
     trace = None             # creation stack, under detect_anomaly
     scope = None             # STATE.scope when the op ran: the nn.Modules it was called inside
@@ -328,7 +328,7 @@ def _owned(gi, g, in_grads) -> bool:
     """Whether ``gi`` may become a leaf's .grad without a copy: nothing else holds it (not the
     incoming gradient, not a view, not read-only, not returned twice)."""
     return (gi is not g and type(gi) is np.ndarray and gi.base is None and gi.flags.writeable
-            and sum(x is gi for x in in_grads) == 1)
+            and (len(in_grads) == 1 or sum(x is gi for x in in_grads) == 1))
 
 
 def _run(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: bool,
@@ -399,16 +399,11 @@ def _run(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: bool,
         if g is None:
             in_grads = (None,) * len(parents)
         else:
-            if node.hooks:
+            if node.hooks:      # register_hook's, then retain_grad's
                 for hook in node.hooks:
                     new = hook(g)
                     if new is not None:
                         g = new
-            if node.retained is not None:
-                t = node.retained()
-                if t is not None:
-                    gd = g.data if isinstance(g, Tensor) else g
-                    t.grad = np.array(gd, dtype=t.dtype) if t.grad is None else t.grad + gd
             if observer is not None:
                 observer(node, g)
             if capture is not None and id(node) in capture:
@@ -441,7 +436,7 @@ def _run(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: bool,
             if gi is not None:
                 if gi.shape != p.shape:
                     gi = unbroadcast(gi, p.shape)
-                if gi.dtype != p.dtype:
+                if gi.dtype is not p.dtype and gi.dtype != p.dtype:
                     gi = gi.astype(p.dtype)
                 previous = node_grads.get(p)
                 node_grads[p] = gi if previous is None else previous + gi

@@ -56,6 +56,21 @@ class _HookHandle:
             self._hooks.remove(self._fn)
 
 
+class _RetainGrad:
+    """The hook retain_grad() installs: stores the (final) gradient in the tensor's .grad.  It
+    holds the tensor weakly, so the node does not keep its own output alive."""
+    __slots__ = ("ref",)
+
+    def __init__(self, tensor: "Tensor") -> None:
+        self.ref = weakref.ref(tensor)
+
+    def __call__(self, grad) -> None:
+        t = self.ref()
+        if t is not None:
+            g = grad.data if isinstance(grad, Tensor) else grad
+            t.grad = np.array(g, dtype=t.dtype) if t.grad is None else t.grad + g
+
+
 class Tensor:
     """An n-dimensional array that can record the operations applied to it."""
 
@@ -161,8 +176,12 @@ class Tensor:
 
     def retain_grad(self) -> None:
         """Keep .grad of this non-leaf tensor in the next backward (leaves always keep it)."""
-        if self._node is not None:
-            self._node.retained = weakref.ref(self)
+        node = self._node
+        if node is not None and node.retained is None:
+            node.retained = weakref.ref(self)
+            if node.hooks is None:
+                node.hooks = []
+            node.hooks.append(_RetainGrad(self))   # kept last: it sees what other hooks returned
 
     def register_hook(self, fn: Callable) -> _HookHandle:
         """``fn(grad) -> grad or None`` runs when this tensor's gradient has been computed."""
@@ -176,7 +195,10 @@ class Tensor:
             if self._node.hooks is None:
                 self._node.hooks = []
             hooks = self._node.hooks
-        hooks.append(fn)
+        last = len(hooks)
+        while last and isinstance(hooks[last - 1], _RetainGrad):
+            last -= 1
+        hooks.insert(last, fn)
         return _HookHandle(hooks, fn)
 
     # ---- operators -----------------------------------------------------------------------------

@@ -158,6 +158,17 @@ def test_leaf_hook_can_replace_the_gradient():
     np.testing.assert_allclose(g.data, [2.0, 2.0])
 
 
+def test_retained_grad_sees_what_hooks_return_even_when_registered_later():
+    x = leaf([1.0, 2.0])
+    h = x * 2.0
+    h.retain_grad()
+    h.retain_grad()                          # twice is once
+    h.register_hook(lambda g: g * 3.0)
+    (h * 1.0).sum().backward()
+    np.testing.assert_allclose(h.grad, [3.0, 3.0])
+    np.testing.assert_allclose(x.grad, [6.0, 6.0])
+
+
 def test_register_hook_requires_grad():
     with pytest.raises(RuntimeError, match="does not require grad"):
         Tensor([1.0]).register_hook(lambda g: g)
