@@ -479,7 +479,11 @@ def _as_grad_value(g, out: Tensor, create_graph: bool, what: str):
                 f"shape {out.shape}: pass a gradient of that shape")
         g = np.ones(out.shape, dtype=out.dtype)
     else:
-        gd = g.data if isinstance(g, Tensor) else np.asarray(g, dtype=out.dtype)
+        try:
+            gd = g.data if isinstance(g, Tensor) else np.asarray(g, dtype=out.dtype)
+        except (ValueError, TypeError) as err:
+            raise TypeError(f"{what}: the gradient must be numeric and broadcast to the output's "
+                            f"shape {out.shape}: {err}") from None
         try:
             gd = np.broadcast_to(gd, out.shape)
         except ValueError:
@@ -513,8 +517,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     single = isinstance(inputs, Tensor)
     inputs = [inputs] if single else list(inputs)
-    if grad_outputs is None or isinstance(grad_outputs, (Tensor, np.ndarray)):
-        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif not isinstance(grad_outputs, (list, tuple)):
+        grad_outputs = [grad_outputs]      # one Tensor, array or number for the one output
     if len(grad_outputs) != len(outputs):
         raise ValueError(f"grad: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
     for i, t in enumerate(inputs):

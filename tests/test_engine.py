@@ -501,6 +501,18 @@ def test_grad_with_grad_outputs_and_mixed_second_derivative():
     np.testing.assert_allclose(gw.data, np.cos([1.0, 2.0]) * [1.0, 2.0])
 
 
+def test_grad_outputs_forms():
+    x = leaf([1.0, 2.0])
+    y = x * 3.0
+    for upstream in (2.0, np.array([2.0, 2.0]), Tensor([2.0, 2.0]), [np.array([2.0, 2.0])]):
+        (g,) = ag.grad(y, x, grad_outputs=upstream, retain_graph=True)
+        np.testing.assert_allclose(g.data, [6.0, 6.0])
+    with pytest.raises(ValueError, match="2 outputs but 1 grad_outputs"):
+        ag.grad([y, y], x, grad_outputs=[np.ones(2)])
+    with pytest.raises(TypeError, match=r"grad: the gradient must be numeric.*\(2,\)"):
+        ag.grad(y, x, grad_outputs="ab")
+
+
 def test_grad_rejects_inputs_without_grad():
     with pytest.raises(RuntimeError, match="input 0 does not require grad"):
         ag.grad(leaf(1.0) * 2.0, Tensor(1.0))
