@@ -9,7 +9,8 @@
 from .tensor import Tensor, tensor
 from .grad_mode import (no_grad, enable_grad, set_grad_enabled, is_grad_enabled, detect_anomaly,
                         is_anomaly_enabled)
-from .engine import Op, apply, grad, unbroadcast
+from .engine import Op, apply, unbroadcast
+from .reverse import grad
 from .function import Function
 from .creation import (zeros, ones, full, zeros_like, ones_like, arange, randn, rand, manual_seed,
                        default_rng)

@@ -6,7 +6,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .engine import grad as _grad
+from .reverse import grad as _grad
 from .grad_mode import no_grad
 from .tensor import Tensor
 

@@ -160,7 +160,7 @@ class Tensor:
     # ---- autograd ------------------------------------------------------------------------------
     def backward(self, gradient=None, retain_graph: bool = False) -> None:
         """Accumulate this tensor's gradient into every leaf that requires grad."""
-        _engine.backward(self, gradient, retain_graph)
+        _reverse.backward(self, gradient, retain_graph)
 
     def detach(self) -> "Tensor":
         return Tensor._make(self.data, None)
@@ -314,6 +314,7 @@ def tensor(data: Any, requires_grad: bool = False, dtype=None) -> Tensor:
 
 # The ops import Tensor, so they are bound here, after the class exists.
 from . import engine as _engine  # noqa: E402
+from . import reverse as _reverse  # noqa: E402
 from . import ops as _ops  # noqa: E402
 from .engine import apply as _apply  # noqa: E402
 from .grad_mode import STATE as _STATE  # noqa: E402

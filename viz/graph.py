@@ -14,7 +14,8 @@ from typing import Any, Mapping
 import graphviz
 import numpy as np
 
-from autograd.engine import Op, grad as _engine_grad
+from autograd.engine import Op
+from autograd.reverse import grad as _engine_grad
 from autograd.tensor import Tensor
 
 from .grads import (EXPLODING, VANISHING, GradRecorder, GradStats, grad_stats, legend_samples,
