@@ -292,8 +292,9 @@ def einsum_cases(draw):
     letters = sorted(set(subscripts) - set(".,->"))
     size = dict(zip(letters, draw(st.lists(st.integers(1, 3), min_size=len(letters),
                                            max_size=len(letters)))))
-    # '...' parts broadcast against each other, size-1 axes and missing axes included.
-    ellipses = draw(agt.broadcastable_shapes(len(terms), max_dims=2, max_side=3))
+    # '...' parts broadcast against each other, size-1 axes and missing axes included (one
+    # axis at most, so no operand has more than 3).
+    ellipses = draw(agt.broadcastable_shapes(len(terms), max_dims=1, max_side=3))
     shapes = []
     for term, ell in zip(terms, ellipses):
         core = [size[c] for c in term.replace("...", "")]
