@@ -52,16 +52,18 @@ def _forget(ref: weakref.ref, key: int) -> None:
         _stamps.pop(key, None)
 
 
-def note_mutation(array: np.ndarray) -> int:
-    """Record that ``array``'s memory was changed in place; returns its new version."""
+def note_mutation(*arrays: np.ndarray) -> int:
+    """Record that the memory of ``arrays`` was changed in place (one new version for all of them,
+    e.g. every parameter an optimizer step updated); returns that version."""
     global _epoch
     _epoch += 1
-    base = _base(array)
-    key = id(base)
-    entry = _stamps.get(key)
-    ref = entry[1] if entry is not None and entry[1]() is base else \
-        weakref.ref(base, lambda r, k=key: _forget(r, k))
-    _stamps[key] = (_epoch, ref)
+    for array in arrays:
+        base = _base(array)
+        key = id(base)
+        entry = _stamps.get(key)
+        ref = entry[1] if entry is not None and entry[1]() is base else \
+            weakref.ref(base, lambda r, k=key: _forget(r, k))
+        _stamps[key] = (_epoch, ref)
     return _epoch
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from . import engine
 from .engine import Op, unbroadcast, version_of
 from .grad_mode import STATE, no_grad, enable_grad
-from .tensor import Tensor
+from .tensor import Tensor, _RetainGrad
 
 __all__ = ["backward", "grad"]
 
@@ -182,6 +182,8 @@ def _run(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: bool,
         else:
             if node.hooks:      # register_hook's, then retain_grad's
                 for hook in node.hooks:
+                    if capture is not None and type(hook) is _RetainGrad:
+                        continue        # grad() returns gradients; it fills no .grad
                     new = hook(g)
                     if new is not None:
                         g = new

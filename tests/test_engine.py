@@ -644,3 +644,13 @@ def test_without_anomaly_mode_nan_gradients_propagate():
     with np.errstate(divide="ignore"):
         y.backward()
     assert np.isinf(x.grad[0]) and x.grad[1] == 0.5
+
+
+def test_grad_fills_no_retained_grad():
+    """ag.grad returns gradients and leaves every .grad alone, retain_grad()'s included."""
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    h.retain_grad()
+    (gx,) = ag.grad(h.sum(), [x])
+    np.testing.assert_array_equal(gx.data, [2.0, 2.0])
+    assert h.grad is None and x.grad is None

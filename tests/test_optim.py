@@ -395,3 +395,15 @@ def test_scheduler_state_dict_and_optimizer_checkpoint_with_initial_lr():
 def test_repr_lists_the_groups():
     text = repr(SGD([{"params": [param(1.0)]}, {"params": [param(1.0)], "lr": 0.5}], lr=0.1))
     assert "group 0: 1 parameters, lr=0.1" in text and "group 1: 1 parameters, lr=0.5" in text
+
+
+def test_backward_through_a_graph_recorded_before_a_step_raises():
+    """The step changes parameters in place; a graph that saved them must not give stale grads."""
+    model = nn.Linear(3, 2)
+    opt = SGD(model.parameters(), lr=0.1)
+    x = ag.randn(4, 3, rng=0)
+    loss = (model(x) ** 2).sum()
+    loss.backward(retain_graph=True)
+    opt.step()
+    with pytest.raises(RuntimeError, match="modified in place"):
+        loss.backward()

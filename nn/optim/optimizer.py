@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from autograd import Tensor, enable_grad
+from autograd.engine import note_mutation
 
 __all__ = ["Optimizer"]
 
@@ -115,6 +116,10 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         self._update()
+        # The updates were in place: a graph recorded before this step that saved a parameter
+        # now raises at backward instead of returning a wrong gradient (PyTorch does the same).
+        note_mutation(*[p.data for group in self.param_groups for p in group["params"]
+                        if p.grad is not None])
         return loss
 
     def _update(self) -> None:  # pragma: no cover - abstract
