@@ -41,7 +41,11 @@ test-fast: $(VENV)/.installed-core
 BENCH_VENV := .venv-bench
 BENCH_PY := $(BENCH_VENV)/bin/python
 # OPENBLAS_CORETYPE/L2_SIZE slow a current numpy; they are unset for the benchmark command only.
-BENCH_ENV := env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2
+# One thread for every framework by default: on a shared 2-core machine, 2-thread BLAS/OpenMP pools
+# stall in spin-waits whenever another process holds a core (BENCH_THREADS=2 make bench for both).
+BENCH_THREADS ?= 1
+BENCH_ENV := env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=$(BENCH_THREADS) \
+	MKL_NUM_THREADS=$(BENCH_THREADS) OPENBLAS_NUM_THREADS=$(BENCH_THREADS)
 
 $(BENCH_VENV)/.installed-bench: pyproject.toml
 	test -x $(BENCH_PY) || $(PYTHON) -m venv $(BENCH_VENV)
@@ -50,7 +54,7 @@ $(BENCH_VENV)/.installed-bench: pyproject.toml
 	touch $@
 
 bench: $(BENCH_VENV)/.installed-bench
-	$(BENCH_ENV) $(BENCH_PY) -m benchmarks.run --out benchmarks
+	$(BENCH_ENV) $(BENCH_PY) -m benchmarks.run --threads $(BENCH_THREADS) --out benchmarks
 
 bench-smoke: $(VENV)/.installed-core
 	$(PY) -m benchmarks.run --smoke --out "$$(mktemp -d)"

@@ -108,12 +108,13 @@ def _make_cnn(w: Workload, data):
     m = n // 2
     filters = Tensor(np.ascontiguousarray(conv_w.reshape(c, k * k).T), requires_grad=True)
     params = [filters] + _leaves([conv_b, fc_w, fc_b])
-    windows = np.lib.stride_tricks.sliding_window_view(data["x"][:, 0], (k, k), axis=(1, 2))
-    cols = Tensor(np.ascontiguousarray(windows).reshape(batch * n * n, k * k))
+    images = data["x"][:, 0]
     y = data["y"]
     opt = _SGD(params, p["lr"])
 
     def step():
+        windows = np.lib.stride_tricks.sliding_window_view(images, (k, k), axis=(1, 2))
+        cols = Tensor(windows.reshape(batch * n * n, k * k))            # im2col of the data
         conv = ag.relu(cols @ params[0] + params[1])                       # (b*n*n, c), NHWC
         pooled = conv.reshape(batch, m, 2, m, 2, c).max(axis=(2, 4))     # (b, m, m, c)
         flat = pooled.transpose(0, 3, 1, 2).reshape(batch, c * m * m)     # NCHW flatten order

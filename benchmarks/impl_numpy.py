@@ -180,10 +180,12 @@ def _make_cnn(w: Workload, data):
     fc = np.ascontiguousarray(fc_w.reshape(c, m, m, -1).transpose(1, 2, 0, 3).reshape(m * m * c, -1))
     params = [filters, conv_b, fc, fc_b]
     opt = _SGD(params, p["lr"])
-    windows = np.lib.stride_tricks.sliding_window_view(x[:, 0], (k, k), axis=(1, 2))
-    cols = np.ascontiguousarray(windows).reshape(batch * n * n, k * k)   # the data never changes
+    images = x[:, 0]
 
     def step():
+        # im2col each step, as a training loop over changing batches must
+        windows = np.lib.stride_tricks.sliding_window_view(images, (k, k), axis=(1, 2))
+        cols = windows.reshape(batch * n * n, k * k)          # one copy: the im2col matrix
         conv = cols @ filters
         conv += conv_b
         np.maximum(conv, 0, out=conv)

@@ -35,12 +35,21 @@ NUMPY_BASED = {"numpy", "gemm", "graphgrad", "graphgrad_tensors", "mygrad", "mic
 
 
 def configure_threads(threads: int) -> None:
-    """Thread counts for every BLAS/OpenMP/XLA pool; must run before any framework is imported."""
+    """Thread counts for every BLAS/OpenMP/XLA pool; must run before any framework is imported.
+
+    The process is also pinned to ``threads`` CPUs: XLA's CPU client sizes its pool from the CPUs
+    it may run on and ignores the thread flags, and pinning holds every framework to the same
+    share of the machine whatever it does."""
+    allowed = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    if 0 < threads < len(allowed):
+        os.sched_setaffinity(0, set(allowed[-threads:]))
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                 "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
         os.environ[var] = str(threads)
-    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=true "
-                               f"intra_op_parallelism_threads={threads}").strip()
+    if "xla_cpu_multi_thread_eigen" not in os.environ.get("XLA_FLAGS", ""):
+        multi = "true" if threads > 1 else "false"
+        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
+                                   f" --xla_cpu_multi_thread_eigen={multi}").strip()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 

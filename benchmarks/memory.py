@@ -45,7 +45,7 @@ def _reset_peak_rss() -> bool:
         return False
 
 
-def measure(impl: str, workload: str, threads: int = 2) -> dict:
+def measure(impl: str, workload: str, threads: int = 1) -> dict:
     from .impls import NUMPY_BASED, configure_threads, load
     from .workloads import by_name, make_data
 
@@ -72,7 +72,7 @@ def measure(impl: str, workload: str, threads: int = 2) -> dict:
     return result
 
 
-def measure_in_subprocess(impl: str, workload: str, threads: int = 2, python: str | None = None,
+def measure_in_subprocess(impl: str, workload: str, threads: int = 1, python: str | None = None,
                           timeout: float = 600) -> dict:
     env = dict(os.environ, **MALLOC_ENV)
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -191,6 +191,9 @@ def _environment(results: dict) -> str:
     lines = [f"- Run: {env['date']}, {env['machine']}, Python {env['python']}; "
              f"{env['threads']} threads for every framework; {env['rounds']} rounds of about "
              f"{env['block_ms']:.0f} ms per implementation.",
+             f"- Each benchmark process (timing and memory) is pinned to {env['threads']} CPU(s) "
+             "when the machine has more: XLA sizes its pool from the CPUs it may use, whatever its "
+             "flags say, and pinning holds every framework to the same share.",
              f"- OPENBLAS_CORETYPE: {env['openblas_coretype'] or 'unset'}."]
     settled = [" + ".join(LABELS[i] for i in r["impls"]) for r in results["groups"]
                if r.get("settle_s")]

@@ -27,7 +27,8 @@ def _parse(argv):
     ap = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=os.path.join(ROOT, "benchmarks"), help="output folder")
     ap.add_argument("--smoke", action="store_true", help="graphgrad and NumPy only, tiny rounds")
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1,
+                    help="threads for every BLAS/OpenMP/framework pool (default 1: see the Makefile)")
     ap.add_argument("--rounds", type=int, default=None)
     ap.add_argument("--block-ms", type=float, default=None, help="target time of one timed block")
     ap.add_argument("--groups", default=None,

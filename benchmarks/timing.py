@@ -93,6 +93,8 @@ def _time_workload(w, makers: dict, rounds: int, block_s: float, warm_s: float,
         step = make(w, make_data(w))
         if step is not None:
             steps[impl] = step
+    if set(steps) <= {"numpy"}:
+        return None                            # nothing but the floor runs this workload here
     per_step = {impl: _warm(step, warm_s) for impl, step in steps.items()}
     blocks = {impl: max(1, round(block_s / max(t, 1e-9))) for impl, t in per_step.items()}
     others = [impl for impl in steps if impl != "numpy"]
@@ -121,14 +123,14 @@ def _time_workload(w, makers: dict, rounds: int, block_s: float, warm_s: float,
     return result
 
 
-def run_group(impls: list[str], threads: int = 2, rounds: int = 15, block_s: float = 0.05,
+def run_group(impls: list[str], threads: int = 1, rounds: int = 15, block_s: float = 0.05,
               warm_s: float = 0.3, workloads=None, log=print) -> dict:
     """Time ``impls`` against the floor on every workload; a JSON-ready dict.
 
     Where a framework brings its own thread pool (PyTorch, TF, XLA), each block starts after a
     pause of SETTLE_S: OpenBLAS's idle threads spin for about 0.1 s after NumPy's last matmul,
     and OpenMP's after the framework's, and on two cores either would slow the next block."""
-    settle_s = 0.0 if set(impls) <= NUMPY_BASED else SETTLE_S
+    settle_s = 0.0 if threads == 1 or set(impls) <= NUMPY_BASED else SETTLE_S
     floor_make, versions = load("numpy", threads)
     makers, missing = {"numpy": floor_make}, {}
     for impl in impls:
@@ -152,6 +154,8 @@ def run_group(impls: list[str], threads: int = 2, rounds: int = 15, block_s: flo
                 entry["errors"][impl] = traceback.format_exc(limit=3)
         ok = {k: v for k, v in makers.items() if k not in entry["errors"]}
         entry["timing"] = _time_workload(w, ok, rounds, block_s, warm_s, settle_s)
+        if entry["timing"] is None:
+            continue
         out["workloads"][w.name] = entry
         summary = ", ".join(f"{k} {v['ratio']:.2f}x" for k, v in entry["timing"].items()
                             if "ratio" in v)
