@@ -23,6 +23,19 @@ __all__ = ["backward", "grad"]
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
+def _fit_shape(grad, shape: tuple, node: Op):
+    """Sum a broadcast gradient back to its input's shape; a gradient that no summation fits is a
+    bug in the op's backward rule, named here rather than stored as a wrong-shaped .grad."""
+    try:
+        fitted = unbroadcast(grad, shape)
+    except ValueError:
+        fitted = None
+    if fitted is None or fitted.shape != shape:
+        raise RuntimeError(f"backward of '{node.name}' returned a gradient of shape {grad.shape} "
+                           f"for an input of shape {shape}")
+    return fitted
+
+
 def _graph_error(op: Op) -> RuntimeError:
     return RuntimeError(
         f"backward through the graph a second time: the arrays saved by '{op.name}' were freed by "
@@ -211,14 +224,14 @@ def _run(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: bool,
                 if gi is not None:
                     shape, dtype = p.data.shape, p.data.dtype
                     if gi.shape != shape:
-                        gi = unbroadcast(gi, shape)
+                        gi = _fit_shape(gi, shape, node)
                     if gi.dtype != dtype:
                         gi = gi.astype(dtype)
                     add_leaf(p, gi, _owned(gi, g, in_grads))
                 continue
             if gi is not None:
                 if gi.shape != p.shape:
-                    gi = unbroadcast(gi, p.shape)
+                    gi = _fit_shape(gi, p.shape, node)
                 if gi.dtype is not p.dtype and gi.dtype != p.dtype:
                     gi = gi.astype(p.dtype)
                 previous = node_grads.get(p)

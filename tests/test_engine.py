@@ -654,3 +654,18 @@ def test_grad_fills_no_retained_grad():
     (gx,) = ag.grad(h.sum(), [x])
     np.testing.assert_array_equal(gx.data, [2.0, 2.0])
     assert h.grad is None and x.grad is None
+
+
+def test_backward_rule_with_a_wrong_shape_is_named():
+    """A built-in-style Op whose backward returns a gradient no summation fits raises, naming it."""
+    class BadOp(ag.Op):
+        def forward(self, x):
+            return x.sum()
+
+        def backward(self, g):
+            return np.ones((3, 2))
+
+    x = ag.tensor(np.ones((2, 3)), requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"'badop'.*\(3, 2\).*\(2, 3\)"):
+        ag.apply(BadOp, x).backward()
+    assert x.grad is None
