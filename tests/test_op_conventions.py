@@ -488,3 +488,11 @@ def test_non_contiguous_and_read_only_inputs():
         expected = expected + s * (first - s[..., :1])
         np.testing.assert_allclose(x.grad, expected)
         assert x.grad.shape == data.shape
+
+
+def test_max_and_min_send_the_gradient_to_nan_entries():
+    """A NaN maximum came from the NaN entry: that entry gets the gradient, as in PyTorch."""
+    for reduce in (ag.max, ag.min):
+        x = ag.tensor([np.nan, 1.0, 3.0], requires_grad=True)
+        reduce(x).backward()
+        np.testing.assert_array_equal(x.grad, [1.0, 0.0, 0.0])

@@ -82,7 +82,9 @@ class _Extreme(_Reduction):
 
     def backward(self, g):
         x = self.inputs[0]
-        winners = np.asarray(x == self.keep(self.output))
+        out = self.keep(self.output)
+        # A NaN result came from the NaN entries (NaN != NaN, so they need their own test).
+        winners = np.asarray(x == out) | (np.asarray(x != x) & np.asarray(out != out))
         # In x's dtype: an int64 count would turn a float32 gradient into float64.
         count = np.maximum(winners.sum(axis=self.axes, keepdims=True), 1).astype(x.dtype)
         return winners * (self.keep(g) / count)
