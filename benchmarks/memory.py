@@ -1,15 +1,20 @@
 """Peak memory of one training step, each (implementation, workload) in a process of its own.
 
-Two measures, both taken over one step after two warm-up steps:
+Three measures:
 
-* ``tracemalloc``: the peak of memory allocated during the step (NumPy reports its array buffers
-  to tracemalloc), for the NumPy-based implementations.  TensorFlow, PyTorch and XLA allocate
-  outside Python's view, so it is not reported for them.
-* ``rss``: the peak resident set size during the step minus the resident size before it, read from
-  /proc/self/status after resetting the kernel's high-water mark (``clear_refs``), for every
-  implementation.  glibc is told to serve every block over 64 KiB with mmap and to hand freed
-  memory back, so freed buffers leave the resident set and each step's peak is visible
-  (the worker sets MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ before Python starts).
+* ``tracemalloc``: the peak of memory allocated during one step after two warm-up steps (NumPy
+  reports its array buffers to tracemalloc), for the NumPy-based implementations.  TensorFlow,
+  PyTorch and XLA allocate outside Python's view, so it is not reported for them.
+* ``rss_first``: the peak resident set size during the *first* step minus the resident size
+  before it (model and data already built), for every implementation: an upper bound that also
+  holds one-time costs (tf.function's graph, XLA's compilation, allocator pools).
+* ``rss``: the same over one step after two warm-up steps: a lower bound wherever an allocator
+  keeps freed memory for reuse (it then shows ~0).
+
+RSS is read from /proc/self/status after resetting the kernel's high-water mark (``clear_refs``);
+glibc is told to serve every block over 64 KiB with mmap and to hand freed memory back
+(MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ in the child's environment), so that freed
+buffers leave the resident set and each step's own peak is visible.
 
 Run as ``python -m benchmarks.memory IMPL WORKLOAD THREADS``: prints one JSON object.
 """
@@ -45,6 +50,15 @@ def _reset_peak_rss() -> bool:
         return False
 
 
+def _rss_peak_of(step) -> int | None:
+    """Peak RSS during ``step()`` above the RSS before it, in bytes (None: cannot reset)."""
+    if not _reset_peak_rss():
+        return None
+    before = _status_kib("VmRSS")
+    step()
+    return max(0, _status_kib("VmHWM") - before) * 1024
+
+
 def measure(impl: str, workload: str, threads: int = 1) -> dict:
     from .impls import NUMPY_BASED, configure_threads, load
     from .workloads import by_name, make_data
@@ -55,14 +69,14 @@ def measure(impl: str, workload: str, threads: int = 1) -> dict:
     step = make(w, make_data(w))
     if step is None:
         return {"impl": impl, "workload": workload, "supported": False}
-    step()
+    result = {"impl": impl, "workload": workload, "supported": True}
+    gc.collect()
+    result["rss_first_bytes"] = _rss_peak_of(step)
     step()
     gc.collect()
-    result = {"impl": impl, "workload": workload, "supported": True}
-    if _reset_peak_rss():
-        before = _status_kib("VmRSS")
-        step()
-        result["rss_bytes"] = max(0, _status_kib("VmHWM") - before) * 1024
+    result["rss_bytes"] = _rss_peak_of(step)
+    if result["rss_bytes"] is None:
+        del result["rss_bytes"], result["rss_first_bytes"]
     if impl in NUMPY_BASED:
         gc.collect()
         tracemalloc.start()

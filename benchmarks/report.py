@@ -139,8 +139,12 @@ def _memory(results: dict) -> str:
     impls = ["numpy"] + [c for c in COLUMNS if c != "gemm" and any(m["impl"] == c for m in mem)]
     head = ["workload"] + [LABELS[i] for i in impls]
     out = []
-    for key, title in (("tracemalloc_bytes", "tracemalloc peak, MiB (ratio to the floor)"),
-                       ("rss_bytes", "peak RSS growth during a step, MiB (ratio to the floor)")):
+    for key, title in (("tracemalloc_bytes", "tracemalloc: peak NumPy allocation during a warm "
+                                             "step, MiB (ratio to the floor)"),
+                       ("rss_first_bytes", "peak RSS growth during the first step (one-time costs "
+                                           "included), MiB (ratio to the floor)"),
+                       ("rss_bytes", "peak RSS growth during a warm step (0 where an allocator "
+                                     "reuses its pool), MiB (ratio to the floor)")):
         lines = [f"**{title}**", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         for w in MODEL_WORKLOADS:
             floor = by.get(("numpy", w), {}).get(key)
@@ -251,11 +255,14 @@ def write_markdown(results: dict, path: str) -> None:
         "",
         "## Peak memory of one training step",
         "",
-        "Each (implementation, workload) in a process of its own, one step after two warm-up "
-        "steps. tracemalloc sees NumPy's buffers, so it is given for the NumPy-based "
-        "implementations only; RSS growth is given for all (glibc set to return freed blocks over "
-        "64 KiB to the kernel). The floor's im2col columns and the data are built before the "
-        "step, as are every implementation's parameters.",
+        "Each (implementation, workload) in a process of its own, with the model, its parameters "
+        "and the data built before anything is measured. tracemalloc sees NumPy's buffers, so it "
+        "is given for the NumPy-based implementations only (the figure graphgrad's target is "
+        "checked on); for TensorFlow, PyTorch and JAX, whose allocators NumPy's tracing cannot "
+        "see, the resident set is measured instead, on the first step (an upper bound: tracing, "
+        "compilation and allocator pools included) and on a warm step (a lower bound: a pooling "
+        "allocator reuses memory it already holds). glibc is set to return freed blocks over "
+        "64 KiB to the kernel, so freed NumPy/PyTorch buffers leave the resident set.",
         "",
         _memory(results),
         "",
