@@ -15,11 +15,25 @@ from autograd import Tensor
 
 from .workloads import Workload, chain_ops
 
-__all__ = ["make_step", "make_chain", "make_op", "versions"]
+__all__ = ["make_step", "make_chain", "make_op", "versions", "commit"]
 
 
 def versions() -> dict:
-    return {"graphgrad": "working tree"}
+    return {"graphgrad": commit()}
+
+
+def commit() -> str:
+    """The checkout's commit, '+' when autograd/ or nn/ have uncommitted changes."""
+    import subprocess
+    root = __file__.rsplit("/benchmarks/", 1)[0]
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, text=True,
+                              capture_output=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "autograd", "nn"], cwd=root,
+                               text=True, capture_output=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "working tree"
+    return (head or "working tree") + ("+" if dirty else "")
 
 
 def _leaves(arrays):
