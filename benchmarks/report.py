@@ -193,7 +193,7 @@ def _targets(results: dict) -> str:
 def _environment(results: dict) -> str:
     env = results["environment"]
     lines = [f"- Run: {env['date']}, {env['machine']}, Python {env['python']}; "
-             f"{env['threads']} threads for every framework; {env['rounds']} rounds of about "
+             f"{env['threads']} thread(s) for every framework; {env['rounds']} rounds of about "
              f"{env['block_ms']:.0f} ms per implementation.",
              f"- Each benchmark process (timing and memory) is pinned to {env['threads']} CPU(s) "
              "when the machine has more: XLA sizes its pool from the CPUs it may use, whatever its "
