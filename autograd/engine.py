@@ -181,35 +181,54 @@ def apply(op_cls: type[Op], *inputs, **params) -> Tensor:
             arrays.append(x.data)
             if x.requires_grad:
                 record = True
-                parents.append(x._node if x._node is not None else x)
+                node = x._node
+                parents.append(x if node is None else node)
             else:
                 parents.append(None)
         else:
             arrays.append(_as_array(op_cls.name, x) if isinstance(x, (list, tuple)) else x)
             parents.append(None)
-    op = op_cls.__new__(op_cls)
+    op = _new(op_cls)
     try:
         out = op.forward(*arrays, **params)
     except (ValueError, IndexError, TypeError) as err:
         raise _op_error(op.name, err, arrays) from None
-    if type(out) is not np.ndarray:
-        out = np.asarray(out)
-    if out.dtype.kind not in "fiub":
-        raise TypeError(f"{op.name}: unsupported result dtype {out.dtype} (tensors hold bool, "
-                        f"integer or floating-point data; inputs: {_describe(arrays)})")
-    if not (record and STATE.enabled):
-        return Tensor._make(out, None)
+    if type(out) is not np.ndarray or out.dtype.kind == "O":
+        out = _checked_result(op, out, arrays)
+    t = _new(Tensor)                 # Tensor._make, inlined: this runs once per op
+    t.data = out
+    t.grad = None
+    t._hooks = None
+    state = STATE
+    if not (record and state.enabled):
+        t._node = None
+        t.requires_grad = False
+        return t
     op.parents = tuple(parents)
     op.shape = out.shape
     op.dtype = out.dtype
     op.inputs = tuple(arrays) if op_cls.save_inputs else None
     op.output = out if op_cls.save_output else None
     op.epoch = _epoch
-    if STATE.anomaly:
+    if state.anomaly:
         op.trace = traceback.extract_stack()[:-1]
-    if STATE.scope is not None:
-        op.scope = STATE.scope
-    return Tensor._make(out, op)
+    scope = state.scope
+    if scope is not None:
+        op.scope = scope
+    t._node = op
+    t.requires_grad = True
+    return t
+
+
+_new = object.__new__
+
+
+def _checked_result(op, out, arrays) -> np.ndarray:
+    out = np.asarray(out)
+    if out.dtype.kind not in "fiub":
+        raise TypeError(f"{op.name}: unsupported result dtype {out.dtype} (tensors hold bool, "
+                        f"integer or floating-point data; inputs: {_describe(arrays)})")
+    return out
 
 
 def dispatch(op_cls: type[Op], *inputs, **params):
@@ -225,6 +244,8 @@ def unbroadcast(grad, shape: tuple):
     if grad.shape == shape:
         return grad
     extra = grad.ndim - len(shape)
+    if extra > 0 and grad.shape[extra:] == shape:      # only leading axes were broadcast
+        return grad.sum(axis=tuple(range(extra)) if extra > 1 else 0)
     axes = tuple(range(extra)) + tuple(
         extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1)
     if axes:

@@ -216,7 +216,11 @@ def _run(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: bool,
                 raise RuntimeError(f"backward of '{node.name}' returned {len(in_grads)} gradients "
                                    f"for {len(parents)} inputs")
             if not retain_graph:
-                node.release()
+                node.inputs = None          # Op.release, inlined: most nodes keep no extras
+                node.output = None
+                node.epoch = -1
+                if node.__dict__:
+                    node.release()
         for p, gi in zip(parents, in_grads):
             if p is None:
                 continue
@@ -225,7 +229,7 @@ def _run(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: bool,
                     shape, dtype = p.data.shape, p.data.dtype
                     if gi.shape != shape:
                         gi = _fit_shape(gi, shape, node)
-                    if gi.dtype != dtype:
+                    if gi.dtype is not dtype and gi.dtype != dtype:
                         gi = gi.astype(dtype)
                     add_leaf(p, gi, _owned(gi, g, in_grads))
                 continue
@@ -300,8 +304,12 @@ def backward(tensor: Tensor, gradient=None, retain_graph: bool = False) -> None:
             f"backward: the tensor of shape {tensor.shape} does not require grad and has no graph "
             "(was it computed under no_grad, or from inputs without requires_grad=True?)")
     g = _as_grad_value(gradient, tensor, False, "backward")
-    with no_grad():
+    previous = STATE.enabled
+    STATE.enabled = False           # no_grad(), without building a context-manager object
+    try:
         _run([tensor], [g], retain_graph, False, None)
+    finally:
+        STATE.enabled = previous
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,

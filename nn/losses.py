@@ -95,14 +95,21 @@ class CrossEntropyOp(Op):
 
     def forward(self, x, target, axis):
         self.target, self.axis = target, axis
-        z = x - np.max(x, axis=axis, keepdims=True)
-        log_probs = z - np.log(np.sum(exp_or_zero(z), axis=axis, keepdims=True))
+        z = x - x.max(axis=axis, keepdims=True)
+        log_probs = z - np.log(exp_or_zero(z).sum(axis=axis, keepdims=True))
         self.probs = exp_or_zero(log_probs)     # reused by a first-order backward
+        if x.ndim == 2 and axis == 1:           # (N, C): plain fancy indexing
+            return -log_probs[np.arange(len(target)), target]
         picked = np.take_along_axis(log_probs, np.expand_dims(target, axis), axis)
         return -np.squeeze(picked, axis)
 
     def backward(self, g):
         x = self.inputs[0]
+        if not isinstance(x, Tensor) and x.ndim == 2 and self.axis == 1:
+            grad = self.probs.copy()            # softmax - onehot, without building the onehot
+            grad[np.arange(len(self.target)), self.target] -= 1
+            grad *= g[:, None]
+            return grad
         probs = dispatch(_SoftmaxOp, x, axis=self.axis) if isinstance(x, Tensor) else self.probs
         onehot = _one_hot(self.target, self.axis, x.shape[self.axis], x.dtype)
         return (probs - onehot) * np.expand_dims(g, self.axis)
@@ -162,9 +169,28 @@ class BceWithLogitsOp(Op):
 
 # ---- functions ----------------------------------------------------------------------------------
 
+class MseOp(Op):
+    """mean or sum of (x - t)^2 in one op;  d/dx = 2 (x - t) g (/ n for the mean)"""
+    name = "mse_loss"
+    save_inputs = True
+
+    def forward(self, x, t, mean):
+        diff = x - t
+        self.scale = 2.0 / diff.size if mean else 2.0
+        total = np.vdot(diff, diff)
+        return np.asarray(total / diff.size if mean else total, dtype=diff.dtype)
+
+    def backward(self, g):
+        x, t = self.inputs
+        d = (x - t) * (self.scale * g)
+        return d, (-d if self.needs_grad(1) else None)
+
+
 def mse_loss(input, target, reduction: str = "mean") -> Tensor:
     """(x - t)^2, reduced;  d/dx = 2 (x - t) (over n for the mean)"""
     input, target = _pair("mse_loss", input, target, reduction)
+    if reduction != "none" and input.size:
+        return apply(MseOp, input, target, mean=reduction == "mean")
     diff = input - target
     return _reduce(diff * diff, reduction)
 

@@ -185,12 +185,12 @@ def test_depth_collapses_modules_into_boxes():
     full = viz.draw_graph(loss, model=model)
     one = viz.draw_graph(loss, model=model, depth=1)
     ns = nodes(one)
-    assert len(nodes(full)) == 14 * 3 + 12 + 3   # linear op + weight + bias, tanh, loss ops
+    assert len(nodes(full)) == 14 * 3 + 12 + 1   # linear op + weight + bias, tanh, the fused loss
     assert len(ns) <= 20                      # a 12-block MLP as ~20 nodes
     boxes = [v for v in ns.values() if "shape=box3d" in v]
     assert len(boxes) == 14                   # first Linear, 12 blocks, last Linear
     assert any('"5 (Sequential)\\n2 ops · 72 parameters\\n→ (16, 8) float32' in v for v in boxes)
-    assert len(edges(one)) == len(ns)         # a chain, plus the second edge of the loss's d * d
+    assert len(edges(one)) == len(ns) - 1     # a chain
     root = viz.draw_graph(loss, model=model, depth=0)
     assert sum("shape=box3d" in v for v in nodes(root).values()) == 1
     grouped = viz.draw_graph(loss, model=model, depth=1, group_by_module=True)

@@ -32,6 +32,9 @@ def normalize_axes(axis, ndim: int, op: str = "reduce") -> tuple:
     return tuple(sorted(result))
 
 
+_SMALL = 1 << 16   # elements: below this a materialised gradient is cheaper than a broadcast view
+
+
 class _Reduction(Op):
     """Keeps what every reduction's backward needs to re-expand the gradient."""
 
@@ -52,13 +55,20 @@ class _Reduction(Op):
         return g.reshape(tuple(1 if i in self.axes else n for i, n in enumerate(self.in_shape)))
 
     def expand(self, g):
+        if type(g) is np.ndarray and math.prod(self.in_shape) <= _SMALL:
+            out = np.empty(self.in_shape, g.dtype)   # np.broadcast_to costs ~1.8 us in Python
+            out[...] = self.keep(g)
+            return out
         return np.broadcast_to(self.keep(g), self.in_shape)
 
 
 class Sum(_Reduction):
     """d/dx_i sum(x) = 1"""
     def forward(self, x, axis=None, keepdims=False):
-        return np.sum(x, axis=self.setup(x, axis, keepdims), keepdims=keepdims)
+        axes = self.setup(x, axis, keepdims)
+        if type(x) is np.ndarray:
+            return x.sum(axis=axes, keepdims=keepdims)   # np.sum's Python wrapper: ~0.7 us more
+        return np.sum(x, axis=axes, keepdims=keepdims)
 
     def backward(self, g): return self.expand(g)
 
@@ -66,7 +76,10 @@ class Sum(_Reduction):
 class Mean(_Reduction):
     """d/dx_i mean(x) = 1/n"""
     def forward(self, x, axis=None, keepdims=False):
-        return np.mean(x, axis=self.setup(x, axis, keepdims), keepdims=keepdims)
+        axes = self.setup(x, axis, keepdims)
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.dtype.itemsize >= 4 and x.size:
+            return x.sum(axis=axes, keepdims=keepdims) / self.count   # np.mean: ~2.5 us more
+        return np.mean(x, axis=axes, keepdims=keepdims)
 
     def backward(self, g): return self.expand(g / self.count)
 
