@@ -24,7 +24,7 @@ import numpy as np
 from .grad_mode import STATE
 from .tensor import Tensor
 
-__all__ = ["Op", "apply", "dispatch", "unbroadcast", "note_mutation", "version_of"]
+__all__ = ["Op", "apply", "apply1", "apply2", "dispatch", "unbroadcast", "note_mutation", "version_of"]
 
 # --------------------------------------------------------------------------------------------
 # Version counters for in-place changes
@@ -83,7 +83,9 @@ class Op:
     axes, masks, indices): under ``create_graph`` only inputs and output become Tensors again.
     """
 
-    __slots__ = ("parents", "shape", "dtype", "inputs", "output", "epoch", "__dict__",
+    # scope is a slot, set on every recorded node: in __dict__ it would give every node built
+    # inside an nn.Module a dict (and make releasing it slower).
+    __slots__ = ("parents", "shape", "dtype", "inputs", "output", "epoch", "scope", "__dict__",
                  "__weakref__")
 
     save_inputs = False
@@ -94,7 +96,7 @@ class Op:
     hooks = None             # hooks on the output tensor (non-leaf); retain_grad's comes last
     retained = None          # weakref to the output tensor when retain_grad() was called
     trace = None             # creation stack, under detect_anomaly
-    scope = None             # STATE.scope when the op ran: the nn.Modules it was called inside
+    # scope (slot): STATE.scope when the op ran, the nn.Modules it was called inside (or None)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -132,7 +134,7 @@ class Op:
         self.epoch = -1
         extras = self.__dict__
         if extras:
-            kept = {k: extras[k] for k in ("name", "scope") if k in extras}
+            kept = {k: extras[k] for k in ("name",) if k in extras}
             extras.clear()
             extras.update(kept)
 
@@ -193,28 +195,134 @@ def apply(op_cls: type[Op], *inputs, **params) -> Tensor:
         out = op.forward(*arrays, **params)
     except (ValueError, IndexError, TypeError) as err:
         raise _op_error(op.name, err, arrays) from None
+    return _output(op, out, tuple(parents) if record else None, arrays)
+
+
+# apply1 and apply2 are apply for one and two inputs without keyword parameters: the Tensor
+# operators and the elementwise functions.  They are written out in full, because on small arrays
+# the bookkeeping of a recorded op costs more than NumPy's arithmetic and every list, loop and
+# call saved here is paid once per op (see benchmarks/PROFILE.md, finding 1).
+
+def apply1(op_cls: type[Op], x) -> Tensor:
+    """``apply(op_cls, x)``, faster."""
+    if isinstance(x, Tensor):
+        a = x.data
+        if x.requires_grad:
+            p = x._node
+            if p is None:
+                p = x
+        else:
+            p = None
+    else:
+        a = _as_array(op_cls.name, x) if isinstance(x, (list, tuple)) else x
+        p = None
+    op = _new(op_cls)
+    try:
+        out = op.forward(a)
+    except (ValueError, IndexError, TypeError) as err:
+        raise _op_error(op.name, err, (a,)) from None
     if type(out) is not np.ndarray or out.dtype.kind == "O":
-        out = _checked_result(op, out, arrays)
-    t = _new(Tensor)                 # Tensor._make, inlined: this runs once per op
+        out = _checked_result(op, out, (a,))
+    t = _new(Tensor)
     t.data = out
     t.grad = None
     t._hooks = None
     state = STATE
-    if not (record and state.enabled):
+    if p is None or not state.enabled:
         t._node = None
         t.requires_grad = False
         return t
-    op.parents = tuple(parents)
+    op.parents = (p,)
     op.shape = out.shape
     op.dtype = out.dtype
-    op.inputs = tuple(arrays) if op_cls.save_inputs else None
+    op.inputs = (a,) if op_cls.save_inputs else None
     op.output = out if op_cls.save_output else None
     op.epoch = _epoch
+    op.scope = state.scope
     if state.anomaly:
         op.trace = traceback.extract_stack()[:-1]
-    scope = state.scope
-    if scope is not None:
-        op.scope = scope
+    t._node = op
+    t.requires_grad = True
+    return t
+
+
+def apply2(op_cls: type[Op], x, y) -> Tensor:
+    """``apply(op_cls, x, y)``, faster."""
+    if isinstance(x, Tensor):
+        a = x.data
+        if x.requires_grad:
+            p = x._node
+            if p is None:
+                p = x
+        else:
+            p = None
+    else:
+        a = _as_array(op_cls.name, x) if isinstance(x, (list, tuple)) else x
+        p = None
+    if isinstance(y, Tensor):
+        b = y.data
+        if y.requires_grad:
+            q = y._node
+            if q is None:
+                q = y
+        else:
+            q = None
+    else:
+        b = _as_array(op_cls.name, y) if isinstance(y, (list, tuple)) else y
+        q = None
+    op = _new(op_cls)
+    try:
+        out = op.forward(a, b)
+    except (ValueError, IndexError, TypeError) as err:
+        raise _op_error(op.name, err, (a, b)) from None
+    if type(out) is not np.ndarray or out.dtype.kind == "O":
+        out = _checked_result(op, out, (a, b))
+    t = _new(Tensor)
+    t.data = out
+    t.grad = None
+    t._hooks = None
+    state = STATE
+    if (p is None and q is None) or not state.enabled:
+        t._node = None
+        t.requires_grad = False
+        return t
+    op.parents = (p, q)
+    op.shape = out.shape
+    op.dtype = out.dtype
+    op.inputs = (a, b) if op_cls.save_inputs else None
+    op.output = out if op_cls.save_output else None
+    op.epoch = _epoch
+    op.scope = state.scope
+    if state.anomaly:
+        op.trace = traceback.extract_stack()[:-1]
+    t._node = op
+    t.requires_grad = True
+    return t
+
+
+def _output(op: Op, out, parents: tuple | None, arrays) -> Tensor:
+    """The output Tensor of ``op`` (``Tensor._make`` inlined), recording the node when
+    ``parents`` is given and grad mode is on."""
+    if type(out) is not np.ndarray or out.dtype.kind == "O":
+        out = _checked_result(op, out, arrays)
+    t = _new(Tensor)
+    t.data = out
+    t.grad = None
+    t._hooks = None
+    state = STATE
+    if parents is None or not state.enabled:
+        t._node = None
+        t.requires_grad = False
+        return t
+    op.parents = parents
+    op.shape = out.shape
+    op.dtype = out.dtype
+    op.inputs = tuple(arrays) if op.save_inputs else None
+    op.output = out if op.save_output else None
+    op.epoch = _epoch
+    op.scope = state.scope
+    if state.anomaly:
+        op.trace = traceback.extract_stack()[:-1]
     t._node = op
     t.requires_grad = True
     return t

@@ -202,21 +202,21 @@ class Tensor:
         return _HookHandle(hooks, fn)
 
     # ---- operators -----------------------------------------------------------------------------
-    def __add__(self, other): return _apply(_E.Add, self, other)
-    def __radd__(self, other): return _apply(_E.Add, other, self)
-    def __sub__(self, other): return _apply(_E.Sub, self, other)
-    def __rsub__(self, other): return _apply(_E.Sub, other, self)
-    def __mul__(self, other): return _apply(_E.Mul, self, other)
-    def __rmul__(self, other): return _apply(_E.Mul, other, self)
-    def __truediv__(self, other): return _apply(_E.Div, self, other)
-    def __rtruediv__(self, other): return _apply(_E.Div, other, self)
-    def __pow__(self, other): return _apply(_E.Pow, self, other)
-    def __rpow__(self, other): return _apply(_E.Pow, other, self)
-    def __matmul__(self, other): return _apply(_L.MatMul, self, other)
-    def __rmatmul__(self, other): return _apply(_L.MatMul, other, self)
-    def __neg__(self): return _apply(_E.Neg, self)
+    def __add__(self, other): return _apply2(_E.Add, self, other)
+    def __radd__(self, other): return _apply2(_E.Add, other, self)
+    def __sub__(self, other): return _apply2(_E.Sub, self, other)
+    def __rsub__(self, other): return _apply2(_E.Sub, other, self)
+    def __mul__(self, other): return _apply2(_E.Mul, self, other)
+    def __rmul__(self, other): return _apply2(_E.Mul, other, self)
+    def __truediv__(self, other): return _apply2(_E.Div, self, other)
+    def __rtruediv__(self, other): return _apply2(_E.Div, other, self)
+    def __pow__(self, other): return _apply2(_E.Pow, self, other)
+    def __rpow__(self, other): return _apply2(_E.Pow, other, self)
+    def __matmul__(self, other): return _apply2(_L.MatMul, self, other)
+    def __rmatmul__(self, other): return _apply2(_L.MatMul, other, self)
+    def __neg__(self): return _apply1(_E.Neg, self)
     def __pos__(self): return self
-    def __abs__(self): return _apply(_E.Abs, self)
+    def __abs__(self): return _apply1(_E.Abs, self)
 
     def _compare(self, other, fn) -> "Tensor":
         other = other.data if isinstance(other, Tensor) else other
@@ -316,6 +316,6 @@ def tensor(data: Any, requires_grad: bool = False, dtype=None) -> Tensor:
 from . import engine as _engine  # noqa: E402
 from . import reverse as _reverse  # noqa: E402
 from . import ops as _ops  # noqa: E402
-from .engine import apply as _apply  # noqa: E402
+from .engine import apply1 as _apply1, apply2 as _apply2  # noqa: E402
 from .grad_mode import STATE as _STATE  # noqa: E402
 from .ops import elementwise as _E, reduce as _R, shape as _S, index as _I, linalg as _L  # noqa: E402

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from ..engine import Op, apply
+from ..engine import Op, apply, apply1, apply2
 
 __all__ = ["add", "subtract", "multiply", "divide", "power", "negative", "exp", "log", "log1p",
            "expm1", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu", "arctan", "sign",
@@ -267,27 +267,27 @@ def _plain(value):
     return value.data if isinstance(value, Tensor) else np.asarray(value)
 
 
-def add(a, b): return apply(Add, a, b)
-def subtract(a, b): return apply(Sub, a, b)
-def multiply(a, b): return apply(Mul, a, b)
-def divide(a, b): return apply(Div, a, b)
-def power(a, b): return apply(Pow, a, b)
-def negative(x): return apply(Neg, x)
-def exp(x): return apply(Exp, x)
-def log(x): return apply(Log, x)
-def log1p(x): return apply(Log1p, x)
-def expm1(x): return apply(Expm1, x)
-def sqrt(x): return apply(Sqrt, x)
-def abs(x): return apply(Abs, x)  # noqa: A001 - NumPy's name
-def sin(x): return apply(Sin, x)
-def cos(x): return apply(Cos, x)
-def tanh(x): return apply(Tanh, x)
-def sigmoid(x): return apply(Sigmoid, x)
-def relu(x): return apply(ReLU, x)
-def arctan(x): return apply(ArcTan, x)
-def sign(x): return apply(Sign, x)
-def maximum(a, b): return apply(Maximum, a, b)
-def minimum(a, b): return apply(Minimum, a, b)
+def add(a, b): return apply2(Add, a, b)
+def subtract(a, b): return apply2(Sub, a, b)
+def multiply(a, b): return apply2(Mul, a, b)
+def divide(a, b): return apply2(Div, a, b)
+def power(a, b): return apply2(Pow, a, b)
+def negative(x): return apply1(Neg, x)
+def exp(x): return apply1(Exp, x)
+def log(x): return apply1(Log, x)
+def log1p(x): return apply1(Log1p, x)
+def expm1(x): return apply1(Expm1, x)
+def sqrt(x): return apply1(Sqrt, x)
+def abs(x): return apply1(Abs, x)  # noqa: A001 - NumPy's name
+def sin(x): return apply1(Sin, x)
+def cos(x): return apply1(Cos, x)
+def tanh(x): return apply1(Tanh, x)
+def sigmoid(x): return apply1(Sigmoid, x)
+def relu(x): return apply1(ReLU, x)
+def arctan(x): return apply1(ArcTan, x)
+def sign(x): return apply1(Sign, x)
+def maximum(a, b): return apply2(Maximum, a, b)
+def minimum(a, b): return apply2(Minimum, a, b)
 def where(cond, a, b): return apply(Where, a, b, cond=_plain(cond).astype(bool, copy=False))
 
 
