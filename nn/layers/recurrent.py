@@ -5,8 +5,9 @@ parameters weight_ih_l{k}, weight_hh_l{k}, bias_ih_l{k}, bias_hh_l{k} (suffix ``
 backward direction) with gates stacked in the order i, f, g, o (LSTM) and r, z, n (GRU); every
 weight ~ U(-1/sqrt(H), 1/sqrt(H)); results ``output, h_n`` and, for LSTM, ``output, (h_n, c_n)``.
 
-Each time step is computed from per-step Tensors (one matmul per weight and step) rather than by
-slicing one precomputed projection, whose backward would scatter a full (T, N, G) array per step.
+RNN and GRU compute each time step from per-step Tensors (one matmul per weight and step) rather
+than by slicing one precomputed projection, whose backward would scatter a full (T, N, G) array per
+step.  LSTM runs each layer as one fused sequence op with a hand-written backward (fused_lstm.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from autograd import Tensor
 from .. import init
 from ..module import Module, Parameter, as_input
 from .dropout import dropout
+from .fused_lstm import lstm_sequence
 from .linear import linear
 
 __all__ = ["rnn_cell", "lstm_cell", "gru_cell", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell",
@@ -117,6 +119,8 @@ class _Recurrent(Module):
         steps, batch = x.shape[0], x.shape[1]
         states = self._initial_states(hx, batch, batched)
         directions = 2 if self.bidirectional else 1
+        if self.mode == "LSTM":
+            return self._lstm_layers(x, states, batched)
         sequence = [x[t] for t in range(steps)]
         finals = []
         for layer in range(self.num_layers):
@@ -134,12 +138,37 @@ class _Recurrent(Module):
                 ag.concatenate([a, b], axis=-1) for a, b in zip(*outputs)]
             if self.dropout and self.training and layer < self.num_layers - 1:
                 sequence = [dropout(s, self.dropout, True) for s in sequence]
-        output = ag.stack(sequence, axis=0)
+        return self._finish(ag.stack(sequence, axis=0), finals, batched)
+
+    def _lstm_layers(self, x, states, batched: bool):
+        """LSTM: each layer and direction as one fused sequence op (fused_lstm.py) over the
+        whole (T, N, I) input instead of ~16 recorded ops per time step."""
+        directions = 2 if self.bidirectional else 1
+        sequence, finals = x, []
+        for layer in range(self.num_layers):
+            outputs = []
+            for d, suffix in enumerate(("", "_reverse")[:directions]):
+                k = layer * directions + d
+                inp = sequence if d == 0 else sequence[::-1]
+                out, h, c = lstm_sequence(inp, states[0][k], states[1][k],
+                                          *self._weights(layer, suffix))
+                outputs.append(out if d == 0 else out[::-1])
+                finals.append((h, c))
+            sequence = outputs[0] if directions == 1 else ag.concatenate(outputs, axis=-1)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                sequence = dropout(sequence, self.dropout, True)
+        return self._finish(sequence, finals, batched)
+
+    def _finish(self, output, finals, batched: bool):
+        """output (T, N, D*H) and each layer/direction's final states, in PyTorch's layout."""
         if not batched:
             output = output.squeeze(1)
         elif self.batch_first:
             output = output.transpose(1, 0, 2)
-        last = tuple(ag.stack([f[k] for f in finals], axis=0) for k in range(len(states)))
+        if len(finals) == 1:        # one layer, one direction: (1, N, H) without a stack node
+            last = tuple(ag.expand_dims(s, 0) for s in finals[0])
+        else:
+            last = tuple(ag.stack([f[k] for f in finals], axis=0) for k in range(len(finals[0])))
         if not batched:
             last = tuple(s.squeeze(1) for s in last)
         return output, (last if self.mode == "LSTM" else last[0])

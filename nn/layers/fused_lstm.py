@@ -1,0 +1,155 @@
+"""One LSTM layer over a whole sequence as two recorded ops (what nn.LSTM runs).
+
+The composed cell records ~16 nodes per time step (two linears, a split into four getitems whose
+backward each scatters into a zero (N, 4H) array, three sigmoids, two tanh, products): 261 nodes
+for 16 steps, and every step's weight gradient is its own small GEMM.  Here, as the NumPy floor
+does, the input projection of every step is one ``LinearOp`` over (T, N, I) before the loop, and
+the recurrence is one ``LstmSequenceOp`` whose backward runs back-propagation through time by
+hand and forms the recurrent weight's gradient as one GEMM over all steps.
+
+The op's output stacks every step's hidden and cell state, (2, T, N, H), so that the backward rule
+needs nothing but inputs and output: under ``create_graph`` it recomputes the gates with Tensor
+ops and runs the same formulas on Tensors (slow, but differentiable again).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import autograd as ag
+from autograd import Tensor
+from autograd.engine import Op, apply
+
+from .linear import linear
+
+__all__ = ["lstm_sequence"]
+
+
+def _gate_scales(dtype, hidden: int):
+    """sigmoid(z) = 0.5 tanh(0.5 z) + 0.5: one tanh over all four gates (i, f, g, o), never an
+    overflowing exp; ``scale`` is 0.5 on the sigmoid gates and 1 on g, ``shift`` 0.5 and 0."""
+    scale = np.full(4 * hidden, 0.5, dtype)
+    scale[2 * hidden:3 * hidden] = 1
+    shift = np.full(4 * hidden, 0.5, dtype)
+    shift[2 * hidden:3 * hidden] = 0
+    return scale, shift
+
+
+class LstmSequenceOp(Op):
+    """out[0, t] = h_t, out[1, t] = c_t with z_t = xp_t + h_{t-1} W^T + b, (i, f, g, o) =
+    (s, s, tanh, s)(z_t), c_t = f c_{t-1} + i g, h_t = o tanh(c_t);  backward: BPTT"""
+    name = "lstm_sequence"
+    save_inputs = True
+    save_output = True
+
+    def forward(self, xp, h0, c0, w, b=None):
+        steps, n, gates = xp.shape
+        hid = gates // 4
+        dtype = np.result_type(xp, h0, c0, w)
+        scale, shift = _gate_scales(dtype, hid)
+        out = np.empty((2, steps, n, hid), dtype)
+        acts = np.empty((steps, n, gates), dtype)     # i, f, g, o after their nonlinearity
+        tanh_c = np.empty((steps, n, hid), dtype)
+        wt = w.T
+        h, c = h0, c0
+        for t in range(steps):
+            z = h @ wt
+            z += xp[t]
+            if b is not None:
+                z += b
+            z *= scale
+            a = acts[t]
+            np.tanh(z, out=a)
+            a *= scale
+            a += shift
+            c_new = out[1, t]
+            np.multiply(a[:, hid:2 * hid], c, out=c_new)
+            c_new += a[:, :hid] * a[:, 2 * hid:3 * hid]
+            np.tanh(c_new, out=tanh_c[t])
+            np.multiply(a[:, 3 * hid:], tanh_c[t], out=out[0, t])
+            h, c = out[0, t], c_new
+        self.acts, self.tanh_c = acts, tanh_c   # ndarray path only (not differentiable)
+        return out
+
+    def backward(self, grad):
+        if isinstance(grad, Tensor) or any(isinstance(x, Tensor) for x in self.inputs):
+            return self._backward_tensors(grad)
+        xp, h0, c0, w, b = self.inputs
+        out, acts, tanh_c = self.output, self.acts, self.tanh_c
+        steps, n, gates = xp.shape
+        hid = gates // 4
+        i, f, g, o = (acts[..., k * hid:(k + 1) * hid] for k in range(4))
+        # Everything that does not depend on the running dh, dc is formed for all steps at once:
+        # d z_{i,f,g} = dc * coef[:, :, 0..2], d z_o = dh * coef_o, dc += dh * o (1 - tanh(c)^2).
+        c_prev = np.concatenate([c0[None], out[1, :-1]]) if steps > 1 else c0[None]
+        coef = np.empty((steps, n, 3, hid), acts.dtype)
+        np.multiply(g, i * (1 - i), out=coef[:, :, 0])
+        np.multiply(c_prev, f * (1 - f), out=coef[:, :, 1])
+        np.multiply(i, 1 - g * g, out=coef[:, :, 2])
+        coef_o = tanh_c * (o * (1 - o))
+        dc_from_h = o * (1 - tanh_c * tanh_c)
+        dgates = np.empty_like(acts)
+        gh, gc = grad[0], grad[1]
+        dh = dc = None
+        for t in range(steps - 1, -1, -1):
+            dh_t = gh[t] if dh is None else gh[t] + dh
+            dc_t = gc[t] + dh_t * dc_from_h[t]
+            if dc is not None:
+                dc_t += dc
+            d = dgates[t]
+            np.multiply(dc_t[:, None, :], coef[t], out=d[:, :3 * hid].reshape(n, 3, hid))
+            np.multiply(dh_t, coef_o[t], out=d[:, 3 * hid:])
+            dc = dc_t * f[t]
+            dh = d @ w if t or self.needs_grad(1) else None
+        flat = dgates.reshape(steps * n, gates)
+        gw = gb = None
+        if self.needs_grad(3):
+            h_prev = np.concatenate([h0[None], out[0, :-1]]) if steps > 1 else h0[None]
+            gw = flat.T @ h_prev.reshape(steps * n, hid)
+        if b is not None and self.needs_grad(4):
+            gb = flat.sum(axis=0)
+        return dgates, dh, dc, gw, gb
+
+    def _backward_tensors(self, grad):
+        """create_graph: the gates recomputed from the inputs with recorded ops, then the same
+        BPTT formulas as the ndarray path, so the result is differentiable again."""
+        xp, h0, c0, w, b = self.inputs
+        steps, _, gates = xp.shape
+        hid = gates // 4
+        h, c = h0, c0
+        saved = []
+        for t in range(steps):
+            z = xp[t] + h @ w.T
+            if b is not None:
+                z = z + b
+            i, f = ag.sigmoid(z[:, :hid]), ag.sigmoid(z[:, hid:2 * hid])
+            g, o = ag.tanh(z[:, 2 * hid:3 * hid]), ag.sigmoid(z[:, 3 * hid:])
+            c_new = f * c + i * g
+            tc = ag.tanh(c_new)
+            saved.append((i, f, g, o, tc, h, c))
+            h, c = o * tc, c_new
+        dh = dc = 0.0
+        dgates = [None] * steps
+        for t in range(steps - 1, -1, -1):
+            i, f, g, o, tc, _, c_prev = saved[t]
+            dh_t = grad[0, t] + dh
+            dc_t = grad[1, t] + dc + dh_t * o * (1 - tc * tc)
+            d = ag.concatenate([dc_t * g * i * (1 - i), dc_t * c_prev * f * (1 - f),
+                                dc_t * i * (1 - g * g), dh_t * tc * o * (1 - o)], axis=-1)
+            dgates[t] = d
+            dc = dc_t * f
+            dh = d @ w
+        d_all = ag.stack(dgates, axis=0)
+        flat = d_all.reshape(-1, gates)
+        h_prev = ag.stack([s[5] for s in saved], axis=0).reshape(-1, hid)
+        gw = flat.T @ h_prev
+        gb = flat.sum(axis=0) if b is not None else None
+        return d_all, dh, dc, gw, gb
+
+
+def lstm_sequence(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None):
+    """One LSTM layer over x (T, N, I) from states h0, c0 (N, H): returns (output (T, N, H),
+    h_T, c_T), the same values and gradients as stepping ``lstm_cell`` T times."""
+    projected = linear(x, w_ih, b_ih)                # every step's input projection: one GEMM
+    states = apply(LstmSequenceOp, projected, h0, c0, w_hh, b_hh)
+    return states[0], states[0, -1], states[1, -1]
