@@ -121,8 +121,37 @@ def _watched_backward(op: Op, grad, create_graph: bool) -> tuple:
 def _owned(gi, g, in_grads) -> bool:
     """Whether ``gi`` may become a leaf's .grad without a copy: nothing else holds it (not the
     incoming gradient, not a view, not read-only, not returned twice)."""
-    return (gi is not g and type(gi) is np.ndarray and gi.base is None and gi.flags.writeable
-            and (len(in_grads) == 1 or sum(x is gi for x in in_grads) == 1))
+    if gi is g or type(gi) is not np.ndarray or gi.base is not None or not gi.flags.writeable:
+        return False
+    if len(in_grads) > 1:
+        seen = 0
+        for x in in_grads:
+            if x is gi:
+                seen += 1
+        return seen == 1
+    return True
+
+
+def _node_backward(node: Op, g, capture: dict | None, results: dict, observer, anomaly: bool,
+                   create_graph: bool):
+    """One node's backward with everything the common case lacks: hooks, grad(), the observer,
+    anomaly checks, create_graph.  Returns the gradient after hooks and the rule's result."""
+    if node.hooks:      # register_hook's, then retain_grad's
+        for hook in node.hooks:
+            if capture is not None and type(hook) is _RetainGrad:
+                continue        # grad() returns gradients; it fills no .grad
+            new = hook(g)
+            if new is not None:
+                g = new
+    if observer is not None:
+        observer(node, g)
+    if capture is not None and id(node) in capture:
+        results[id(node)] = g
+    if anomaly:
+        return g, _watched_backward(node, g, create_graph)
+    if create_graph:
+        return g, _higher_order_backward(node, g)
+    return g, node.backward(g)
 
 
 def _run(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: bool,
@@ -134,9 +163,13 @@ def _run(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: bool,
     ``.grad`` is touched, as ``autograd.grad`` does.  Every check that can fail (a freed graph, a
     saved array changed in place) runs before any gradient is computed, so such a failure changes
     nothing.
+
+    This loop runs once per node and per edge, so it is written for speed: on small arrays its
+    bookkeeping costs as much as the backward rules' arithmetic (benchmarks/PROFILE.md).
     """
     # 1. Count, for every node, how many edges from reachable nodes point at it (nodes are keyed
-    #    by identity: Op defines no __eq__).
+    #    by identity: Op defines no __eq__).  Leaves are not counted, so later a parent missing
+    #    from ``pending`` is a leaf.
     epoch = engine._epoch
     pending: dict[Op, int] = {}
     starts = []
@@ -146,70 +179,51 @@ def _run(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: bool,
             pending[node] = 0
             starts.append(node)
     visit = list(starts)
+    push, pop = visit.append, visit.pop
+    get = pending.get
     while visit:
-        node = visit.pop()
+        node = pop()
         if node.epoch != epoch:
             _check_saved(node)
         for p in node.parents:
             if p is None or isinstance(p, Tensor):
                 continue
-            count = pending.get(p)
+            count = get(p)
             if count is None:
                 pending[p] = 1
-                visit.append(p)
+                push(p)
             else:
                 pending[p] = count + 1
 
-    # 2. Seed the roots' gradients.
+    # 2. Seed the roots' gradients.  node_grads holds the partial sums of nodes with more than one
+    #    consumer still to run; a node's total travels with it on the ready stack.
     node_grads: dict[Op, Any] = {}
     leaf_grads: dict[int, list] = {}   # id(leaf) -> [leaf, grad, owned]
-
-    def add_leaf(leaf, g, owned):
-        entry = leaf_grads.get(id(leaf))
-        if entry is None:
-            leaf_grads[id(leaf)] = [leaf, g, owned]
-        elif entry[2] and type(entry[1]) is np.ndarray and type(g) is np.ndarray:
-            entry[1] += g
-        else:
-            entry[1] = entry[1] + g
-            entry[2] = type(entry[1]) is np.ndarray
-
     for t, g in zip(roots, root_grads):
         node = t._node
         if node is None:
-            add_leaf(t, g, False)
+            _add_leaf(leaf_grads, t, g, False)
         else:
             node_grads[node] = node_grads[node] + g if node in node_grads else g
 
     # 3. Walk in topological order, each node once all its consumers have been processed.
     results: dict = {}
-    ready = [n for n in starts if not pending[n]]
+    ready = [(n, node_grads.pop(n, None)) for n in starts if not pending[n]]
+    push, pop = ready.append, ready.pop
     anomaly = STATE.anomaly
     observer = STATE.grad_observer
+    plain = capture is None and observer is None and not anomaly and not create_graph
     while ready:
-        node = ready.pop()
+        node, g = pop()
         parents = node.parents
-        g = node_grads.pop(node, None)
         if g is None:
             in_grads = (None,) * len(parents)
         else:
-            if node.hooks:      # register_hook's, then retain_grad's
-                for hook in node.hooks:
-                    if capture is not None and type(hook) is _RetainGrad:
-                        continue        # grad() returns gradients; it fills no .grad
-                    new = hook(g)
-                    if new is not None:
-                        g = new
-            if observer is not None:
-                observer(node, g)
-            if capture is not None and id(node) in capture:
-                results[id(node)] = g
-            if anomaly:
-                in_grads = _watched_backward(node, g, create_graph)
-            elif create_graph:
-                in_grads = _higher_order_backward(node, g)
-            else:
+            if plain and not node.hooks:
                 in_grads = node.backward(g)
+            else:
+                g, in_grads = _node_backward(node, g, capture, results, observer, anomaly,
+                                             create_graph)
             if type(in_grads) is not tuple:
                 in_grads = (in_grads,)
             if len(in_grads) != len(parents):
@@ -224,26 +238,32 @@ def _run(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: bool,
         for p, gi in zip(parents, in_grads):
             if p is None:
                 continue
-            if isinstance(p, Tensor):
+            count = get(p)
+            if count is None:               # a leaf
                 if gi is not None:
-                    shape, dtype = p.data.shape, p.data.dtype
-                    if gi.shape != shape:
-                        gi = _fit_shape(gi, shape, node)
-                    if gi.dtype is not dtype and gi.dtype != dtype:
-                        gi = gi.astype(dtype)
-                    add_leaf(p, gi, _owned(gi, g, in_grads))
+                    data = p.data
+                    if gi.shape != data.shape:
+                        gi = _fit_shape(gi, data.shape, node)
+                    if gi.dtype is not data.dtype and gi.dtype != data.dtype:
+                        gi = gi.astype(data.dtype)
+                    _add_leaf(leaf_grads, p, gi, _owned(gi, g, in_grads))
                 continue
             if gi is not None:
                 if gi.shape != p.shape:
                     gi = _fit_shape(gi, p.shape, node)
                 if gi.dtype is not p.dtype and gi.dtype != p.dtype:
                     gi = gi.astype(p.dtype)
-                previous = node_grads.get(p)
-                node_grads[p] = gi if previous is None else previous + gi
-            count = pending[p] - 1
-            pending[p] = count
-            if not count:
-                ready.append(p)
+            if count == 1:                  # the last consumer: p is ready with its total
+                if node_grads:
+                    previous = node_grads.pop(p, None)
+                    if previous is not None:
+                        gi = previous if gi is None else previous + gi
+                push((p, gi))
+            else:
+                pending[p] = count - 1
+                if gi is not None:
+                    previous = node_grads.get(p)
+                    node_grads[p] = gi if previous is None else previous + gi
 
     # 4. Leaves: hooks see the total gradient of this pass, then it is captured or accumulated
     #    (all hooks first, so a hook that raises leaves every .grad as it was).
@@ -269,6 +289,17 @@ def _run(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: bool,
         else:
             leaf.grad += g
     return results
+
+
+def _add_leaf(leaf_grads: dict, leaf: Tensor, g, owned: bool) -> None:
+    entry = leaf_grads.get(id(leaf))
+    if entry is None:
+        leaf_grads[id(leaf)] = [leaf, g, owned]
+    elif entry[2] and type(entry[1]) is np.ndarray and type(g) is np.ndarray:
+        entry[1] += g
+    else:
+        entry[1] = entry[1] + g
+        entry[2] = type(entry[1]) is np.ndarray
 
 
 def _as_grad_value(g, out: Tensor, create_graph: bool, what: str):
