@@ -29,7 +29,7 @@ class Sub(Op):
     """d(a-b) = da - db"""
     name = "subtract"
     def forward(self, a, b): return a - b
-    def backward(self, g): return g, -g
+    def backward(self, g): return g, (-g if self.parents[1] is not None else None)
 
 
 class Mul(Op):
@@ -40,7 +40,8 @@ class Mul(Op):
 
     def backward(self, g):
         a, b = self.inputs
-        return (g * b if self.needs_grad(0) else None), (g * a if self.needs_grad(1) else None)
+        pa, pb = self.parents     # needs_grad(i), inlined: a constant factor gets no product
+        return (g * b if pa is not None else None), (g * a if pb is not None else None)
 
 
 class Div(Op):
@@ -52,7 +53,7 @@ class Div(Op):
     def backward(self, g):
         a, b = self.inputs
         ga = g / b
-        return ga, (-ga * a / b if self.needs_grad(1) else None)
+        return ga, (-ga * a / b if self.parents[1] is not None else None)
 
 
 class Pow(Op):
