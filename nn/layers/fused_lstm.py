@@ -78,34 +78,31 @@ class LstmSequenceOp(Op):
         out, acts, tanh_c = self.output, self.acts, self.tanh_c
         steps, n, gates = xp.shape
         hid = gates // 4
-        i, f, g, o = (acts[..., k * hid:(k + 1) * hid] for k in range(4))
-        # Everything that does not depend on the running dh, dc is formed for all steps at once:
-        # d z_{i,f,g} = dc * coef[:, :, 0..2], d z_o = dh * coef_o, dc += dh * o (1 - tanh(c)^2).
-        c_prev = np.concatenate([c0[None], out[1, :-1]]) if steps > 1 else c0[None]
-        coef = np.empty((steps, n, 3, hid), acts.dtype)
-        np.multiply(g, i * (1 - i), out=coef[:, :, 0])
-        np.multiply(c_prev, f * (1 - f), out=coef[:, :, 1])
-        np.multiply(i, 1 - g * g, out=coef[:, :, 2])
-        coef_o = tanh_c * (o * (1 - o))
-        dc_from_h = o * (1 - tanh_c * tanh_c)
+        # Per-step temporaries of (N, H): arrays over all T steps at once would be large enough
+        # for malloc to map fresh pages for each (measured: that doubled the rnn step's time).
         dgates = np.empty_like(acts)
         gh, gc = grad[0], grad[1]
         dh = dc = None
         for t in range(steps - 1, -1, -1):
+            a, tc = acts[t], tanh_c[t]
+            i, f, g, o = a[:, :hid], a[:, hid:2 * hid], a[:, 2 * hid:3 * hid], a[:, 3 * hid:]
             dh_t = gh[t] if dh is None else gh[t] + dh
-            dc_t = gc[t] + dh_t * dc_from_h[t]
+            dc_t = gc[t] + dh_t * o * (1 - tc * tc)
             if dc is not None:
                 dc_t += dc
             d = dgates[t]
-            np.multiply(dc_t[:, None, :], coef[t], out=d[:, :3 * hid].reshape(n, 3, hid))
-            np.multiply(dh_t, coef_o[t], out=d[:, 3 * hid:])
-            dc = dc_t * f[t]
+            np.multiply(dc_t * g, i * (1 - i), out=d[:, :hid])
+            np.multiply(dc_t * (out[1, t - 1] if t else c0), f * (1 - f), out=d[:, hid:2 * hid])
+            np.multiply(dc_t * i, 1 - g * g, out=d[:, 2 * hid:3 * hid])
+            np.multiply(dh_t * tc, o * (1 - o), out=d[:, 3 * hid:])
+            dc = dc_t * f
             dh = d @ w if t or self.needs_grad(1) else None
         flat = dgates.reshape(steps * n, gates)
         gw = gb = None
-        if self.needs_grad(3):
-            h_prev = np.concatenate([h0[None], out[0, :-1]]) if steps > 1 else h0[None]
-            gw = flat.T @ h_prev.reshape(steps * n, hid)
+        if self.needs_grad(3):      # sum over steps of d_t^T h_{t-1}, without concatenating h_0
+            gw = dgates[0].T @ h0
+            if steps > 1:
+                gw += flat[n:].T @ out[0, :-1].reshape((steps - 1) * n, hid)
         if b is not None and self.needs_grad(4):
             gb = flat.sum(axis=0)
         return dgates, dh, dc, gw, gb
