@@ -96,3 +96,16 @@ def test_lstm_module_matches_stepped_cells(layers, bidirectional, batch_first):
     np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(h_n.data, np.stack(finals_h), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(c_n.data, np.stack(finals_c), rtol=1e-12, atol=1e-12)
+
+
+def test_conv2d_returns_contiguous_nchw_and_gradchecks():
+    rng = np.random.default_rng(7)
+    x, w, b = _leaves(rng, (2, 2, 5, 5), (3, 2, 3, 3), (3,))
+    out = nn.functional.conv2d(x, w, b)
+    assert out.data.flags.c_contiguous and out.shape == (2, 3, 3, 3)
+    assert ag.gradcheck(lambda *a: _contract([nn.functional.conv2d(*a)]), [x, w, b])
+
+    def first(*a):
+        with ag.enable_grad():
+            return ag.grad(_contract([nn.functional.conv2d(*a) ** 2]), list(a), create_graph=True)
+    assert ag.gradcheck(lambda *a: _contract(first(*a), seed=8), [x, w, b])
