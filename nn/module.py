@@ -174,12 +174,14 @@ class Module:
     def __call__(self, *args, **kwargs):
         # The engine stamps every op it records with STATE.scope, so graphs can be grouped by
         # the modules they ran in (outermost first).
-        previous = STATE.scope
-        STATE.scope = (previous or ()) + (self,)
+        # STATE is thread-local (each access is a lookup in the thread's dict): read it once.
+        state = STATE
+        previous = state.scope
+        state.scope = (self,) if previous is None else previous + (self,)
         try:
             return self.forward(*args, **kwargs)
         finally:
-            STATE.scope = previous
+            state.scope = previous
 
     # ---- traversal -----------------------------------------------------------------------------
     def children(self) -> Iterator["Module"]:
