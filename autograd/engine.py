@@ -56,15 +56,17 @@ def note_mutation(*arrays: np.ndarray) -> int:
     """Record that the memory of ``arrays`` was changed in place (one new version for all of them,
     e.g. every parameter an optimizer step updated); returns that version."""
     global _epoch
-    _epoch += 1
-    for array in arrays:
-        base = _base(array)
+    _epoch = epoch = _epoch + 1
+    stamps = _stamps
+    for array in arrays:      # an optimizer step passes every parameter: keep the loop lean
+        base = array if array.base is None else _base(array)
         key = id(base)
-        entry = _stamps.get(key)
-        ref = entry[1] if entry is not None and entry[1]() is base else \
-            weakref.ref(base, lambda r, k=key: _forget(r, k))
-        _stamps[key] = (_epoch, ref)
-    return _epoch
+        entry = stamps.get(key)
+        if entry is not None and entry[1]() is base:
+            stamps[key] = (epoch, entry[1])
+        else:
+            stamps[key] = (epoch, weakref.ref(base, lambda r, k=key: _forget(r, k)))
+    return epoch
 
 
 def version_of(array: np.ndarray) -> int:
