@@ -6,6 +6,7 @@
     y.backward()          # x.grad == [2., 4.]
 """
 
+from .malloc import keep_freed_memory
 from .tensor import Tensor, tensor
 from .grad_mode import (no_grad, enable_grad, set_grad_enabled, is_grad_enabled, detect_anomaly,
                         is_anomaly_enabled)
@@ -27,3 +28,5 @@ __all__ = [
     "unbroadcast", "zeros", "ones", "full", "zeros_like", "ones_like", "arange", "randn", "rand",
     "manual_seed", "default_rng", "OPS",
 ] + list(ops.__all__)
+
+keep_freed_memory()   # see autograd/malloc.py: training steps stop faulting in fresh pages
