@@ -496,3 +496,23 @@ def test_max_and_min_send_the_gradient_to_nan_entries():
         x = ag.tensor([np.nan, 1.0, 3.0], requires_grad=True)
         reduce(x).backward()
         np.testing.assert_array_equal(x.grad, [1.0, 0.0, 0.0])
+
+
+def test_sqrt_log_norm_std_at_zero():
+    """The documented behaviour at 0: sqrt' and log' are inf, with NumPy's own divide-by-zero
+    warning (as np.sqrt/np.log give); norm and std take the subgradient 0 and warn about nothing."""
+    for fn, expected in [(ag.sqrt, np.inf), (ag.log, np.inf)]:
+        x = ag.tensor([0.0, 4.0], requires_grad=True)
+        y = fn(x) if fn is ag.sqrt else None
+        if fn is ag.log:
+            with pytest.warns(RuntimeWarning, match="divide by zero"):
+                y = fn(x)                     # log(0) = -inf, NumPy's warning
+        with pytest.warns(RuntimeWarning, match="divide by zero"):
+            y.sum().backward()
+        assert x.grad[0] == expected and np.isfinite(x.grad[1])
+    x = ag.tensor([0.0, 0.0, 0.0], requires_grad=True)
+    ag.norm(x).backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0, 0.0])
+    x = ag.tensor([2.0, 2.0], requires_grad=True)
+    x.std().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0])
