@@ -115,6 +115,35 @@ class CrossEntropyOp(Op):
         return (probs - onehot) * np.expand_dims(g, self.axis)
 
 
+class _CrossEntropy2dOp(CrossEntropyOp):
+    """cross_entropy of (N, C) logits with the mean or sum over the batch folded in (one node, not
+    two): loss = scale * sum_i loss_i;  d loss / d x_i = scale * (softmax(x_i) - onehot(t_i))"""
+    name = "cross_entropy"
+
+    def forward(self, x, target, axis, scale):
+        self.target, self.axis, self.scale = target, axis, scale
+        z = x - x.max(axis=1, keepdims=True)
+        with np.errstate(under="ignore"):   # exp(-1e4) -> 0 is intended, as in exp_or_zero
+            e = np.exp(z)
+            s = e.sum(axis=1, keepdims=True)
+            e /= s
+        self.probs = e
+        rows = np.arange(len(target))
+        loss = np.log(s[:, 0]).sum() - z[rows, target].sum()
+        return np.asarray(loss * scale, dtype=x.dtype)
+
+    def backward(self, g):
+        x = self.inputs[0]
+        scale = g * self.scale
+        if not isinstance(x, Tensor):
+            grad = self.probs * scale           # softmax - onehot, without building the onehot
+            grad[np.arange(len(self.target)), self.target] -= scale
+            return grad
+        probs = dispatch(_SoftmaxOp, x, axis=1)
+        onehot = _one_hot(self.target, 1, x.shape[1], x.dtype)
+        return (probs - onehot) * scale
+
+
 class NllOp(Op):
     """loss_i = -x_i[t_i];  d loss_i / d x_i = -onehot(t_i)"""
     name = "nll_loss"
@@ -245,6 +274,9 @@ def cross_entropy(input, target, reduction: str = "mean") -> Tensor:
         axis = 1 if input.ndim >= 2 else 0
         return _reduce(-(_tensor(target) * log_softmax(input, axis)).sum(axis=axis), reduction)
     target, axis = _class_targets("cross_entropy", input, target)
+    if input.ndim == 2 and reduction != "none" and len(target):
+        scale = 1.0 / len(target) if reduction == "mean" else 1.0
+        return apply(_CrossEntropy2dOp, input, target=target, axis=axis, scale=scale)
     return _reduce(apply(CrossEntropyOp, input, target=target, axis=axis), reduction)
 
 

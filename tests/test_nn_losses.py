@@ -222,3 +222,33 @@ def test_cross_entropy_loss_trains_a_linear_classifier():
             p.data -= 0.5 * p.grad
     assert loss.item() < 0.5 * first
     assert math.isfinite(loss.item())
+def test_cross_entropy_2d_mean_and_sum_fold_the_reduction_into_one_node():
+    """(N, C) cross_entropy with mean/sum is one fused node; value, gradient and create_graph
+    agree with the per-sample op reduced separately."""
+    import autograd as ag
+    from autograd import Tensor
+    from autograd.engine import apply
+    from nn.losses import CrossEntropyOp
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((6, 5)) * 4
+    t = np.array([0, 4, 1, 2, 3, 4])
+    for reduction in ("mean", "sum"):
+        a = Tensor(x.copy(), requires_grad=True)
+        loss = F.cross_entropy(a, t, reduction)
+        assert loss._node is not None and loss._node.parents[0] is a   # no separate mean node
+        loss.backward()
+        b = Tensor(x.copy(), requires_grad=True)
+        per = apply(CrossEntropyOp, b, target=t, axis=1)
+        ref = per.mean() if reduction == "mean" else per.sum()
+        ref.backward()
+        np.testing.assert_allclose(loss.item(), ref.item(), rtol=1e-12)
+        np.testing.assert_allclose(a.grad, b.grad, rtol=1e-12, atol=1e-15)
+        # second order through the fused node: d/dx sum(dL/dx * v)
+        c = Tensor(x.copy(), requires_grad=True)
+        (gc,) = ag.grad(F.cross_entropy(c, t, reduction), c, create_graph=True)
+        (h,) = ag.grad((gc * Tensor(x)).sum(), c)
+        d = Tensor(x.copy(), requires_grad=True)
+        per = apply(CrossEntropyOp, d, target=t, axis=1)
+        (gd,) = ag.grad(per.mean() if reduction == "mean" else per.sum(), d, create_graph=True)
+        (hd,) = ag.grad((gd * Tensor(x)).sum(), d)
+        np.testing.assert_allclose(h.data, hd.data, rtol=1e-10, atol=1e-12)
