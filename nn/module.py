@@ -86,40 +86,43 @@ class Module:
                                  "before assigning parameters, modules or buffers")
         return d["_parameters"], d["_modules"], d["_buffers"]
 
-    def _discard(self, name: str) -> None:
-        for table in self._tables():
-            table.pop(name, None)
-        self.__dict__.pop(name, None)
+    def _put(self, table: dict, name: str, value: Any) -> None:
+        """Register ``value`` under ``name`` in ``table`` (and in no other) and mirror it in the
+        instance dict: reading ``self.weight`` in forward is then a plain attribute lookup instead
+        of a ``__getattr__`` call (~0.5 us a read).  The tables stay the source of truth for
+        traversal; a re-assigned name keeps its place in its table."""
+        for other in self._tables():
+            if other is not table:
+                other.pop(name, None)
+        table[name] = value
+        self.__dict__[name] = value
 
     def __setattr__(self, name: str, value: Any) -> None:
         if isinstance(value, Parameter):
-            params, _, _ = self._tables()
-            self._discard(name)
-            params[name] = value
+            self._put(self._tables()[0], name, value)
             return
         if isinstance(value, Module):
-            _, modules, _ = self._tables()
-            self._discard(name)
-            modules[name] = value
+            self._put(self._tables()[1], name, value)
             return
         d = self.__dict__
         if name in d.get("_parameters", ()):
             if value is not None:
                 raise TypeError(f"{type(self).__name__}.{name} is a parameter: assign an "
                                 f"nn.Parameter (or None), not a {type(value).__name__}")
-            d["_parameters"][name] = None
+            self._put(d["_parameters"], name, None)
         elif name in d.get("_modules", ()):
             if value is not None:
                 raise TypeError(f"{type(self).__name__}.{name} is a sub-module: assign an "
                                 f"nn.Module (or None), not a {type(value).__name__}")
-            d["_modules"][name] = None
+            self._put(d["_modules"], name, None)
         elif name in d.get("_buffers", ()):
-            d["_buffers"][name] = _as_buffer(value, name)
+            self._put(d["_buffers"], name, _as_buffer(value, name))
         else:
             object.__setattr__(self, name, value)
 
     def __getattr__(self, name: str) -> Any:
-        # Only reached when normal lookup fails; reads __dict__ directly so that copy/pickle,
+        # Only reached when normal lookup fails (entries are mirrored in __dict__, see _put);
+        # reads __dict__ directly so that copy/pickle,
         # which probe attributes before __init__ has run, never recurse.
         d = self.__dict__
         for table in ("_parameters", "_modules", "_buffers"):
@@ -133,6 +136,7 @@ class Module:
         for table in ("_parameters", "_modules", "_buffers"):
             if name in d.get(table, ()):
                 del d[table][name]
+                d.pop(name, None)
                 d["_non_persistent"].discard(name)
                 return
         object.__delattr__(self, name)
@@ -146,8 +150,7 @@ class Module:
         _, _, buffers = self._tables()
         if not isinstance(name, str) or not name or "." in name:
             raise KeyError(f"register_buffer: invalid buffer name {name!r}")
-        self._discard(name)
-        buffers[name] = _as_buffer(value, name)
+        self._put(buffers, name, _as_buffer(value, name))
         if persistent:
             self._non_persistent.discard(name)
         else:
@@ -156,16 +159,12 @@ class Module:
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter: {name!r} must be an nn.Parameter or None")
-        params, _, _ = self._tables()
-        self._discard(name)
-        params[name] = param
+        self._put(self._tables()[0], name, param)
 
     def add_module(self, name: str, module: "Module | None") -> None:
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: {name!r} must be an nn.Module or None")
-        _, modules, _ = self._tables()
-        self._discard(name)
-        modules[name] = module
+        self._put(self._tables()[1], name, module)
 
     # ---- running -------------------------------------------------------------------------------
     def forward(self, *args, **kwargs):

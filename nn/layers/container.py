@@ -80,7 +80,7 @@ class ModuleList(Module):
 
     def __setitem__(self, index: int, module: Module) -> None:
         key = list(self._modules)[index]
-        self._modules[key] = _check(module, "ModuleList")
+        self.add_module(key, _check(module, "ModuleList"))   # keeps its place
 
 
 class ModuleDict(Module):
@@ -103,7 +103,7 @@ class ModuleDict(Module):
         self.add_module(name, _check(module, "ModuleDict"))
 
     def __delitem__(self, name: str) -> None:
-        del self._modules[name]
+        delattr(self, name)
 
     def __contains__(self, name: str) -> bool:
         return name in self._modules
