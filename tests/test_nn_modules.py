@@ -352,3 +352,30 @@ def test_l2_penalty_of_a_module_is_half_the_sum_of_squares():
     penalty.backward()
     for p in model.parameters():
         np.testing.assert_allclose(p.grad, p.data)
+
+
+def test_attribute_reads_and_registries_stay_in_step():
+    """Parameters, modules and buffers are read as plain attributes; every way of changing them
+    keeps what forward reads and what traversal sees the same."""
+    m = nn.Linear(2, 3)
+    new = nn.Parameter(np.zeros((3, 2), np.float32))
+    m.weight = new
+    assert m.weight is new and dict(m.named_parameters())["weight"] is new
+    assert [k for k, _ in m.named_parameters()] == ["weight", "bias"]   # keeps its place
+    m.bias = None
+    assert m.bias is None and [k for k, _ in m.named_parameters()] == ["weight"]
+    del m.weight
+    with pytest.raises(AttributeError):
+        m.weight
+    assert list(m.named_parameters()) == []
+    lst = nn.ModuleList([nn.Linear(1, 1), nn.Linear(1, 2)])
+    replacement = nn.Linear(1, 3)
+    lst[0] = replacement
+    assert lst[0] is replacement and getattr(lst, "0") is replacement
+    assert [k for k, _ in lst.named_modules()][1:] == ["0", "1"]
+    md = nn.ModuleDict({"a": nn.Linear(1, 1)})
+    del md["a"]
+    assert "a" not in md and not hasattr(md, "a")
+    bn = nn.BatchNorm1d(2)
+    bn.running_mean = np.ones(2, np.float32)
+    assert bn.running_mean is dict(bn.named_buffers())["running_mean"]
