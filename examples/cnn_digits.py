@@ -13,9 +13,7 @@ Prints the test accuracy on the same held-out quarter of the images as examples/
 
 from __future__ import annotations
 
-import argparse
 import os
-import time
 
 # Small matrices: a multi-threaded BLAS spends more time waking threads than multiplying (and far
 # more on a busy machine).  Set before NumPy loads; an explicit setting in the environment wins.
@@ -25,12 +23,9 @@ os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 import autograd as ag  # noqa: E402
 import nn  # noqa: E402
-import nn.functional as F  # noqa: E402
-from nn.data import DataLoader  # noqa: E402
-from nn.fit import evaluate  # noqa: E402
 
-# the same seeded split and standardisation as the MLP
-from digits import load_digits  # noqa: E402
+# the same seeded split, standardisation and training loop as the MLP
+from digits import load_digits, parse_args, train_and_report  # noqa: E402
 
 
 def make_model() -> nn.Module:
@@ -42,30 +37,11 @@ def make_model() -> nn.Module:
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--no-progress", action="store_true")
-    args = parser.parse_args(argv)
-
+    args = parse_args(argv, epochs=20)
     X_train, X_test, y_train, y_test = load_digits(args.seed)
-    X_train, X_test = X_train.reshape(-1, 1, 8, 8), X_test.reshape(-1, 1, 8, 8)   # NCHW
+    data = X_train.reshape(-1, 1, 8, 8), X_test.reshape(-1, 1, 8, 8), y_train, y_test   # NCHW
     ag.manual_seed(args.seed)
-    model = make_model()
-    opt = nn.optim.Adam(model.parameters(), lr=3e-3)
-    sched = nn.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs)
-    start = time.perf_counter()
-    history = nn.fit(model, F.cross_entropy, opt,
-                     DataLoader(X_train, y_train, batch_size=32, seed=args.seed),
-                     epochs=args.epochs, val_data=[(X_test, y_test)], metrics=["accuracy"],
-                     scheduler=sched, progress=not args.no_progress)
-    seconds = time.perf_counter() - start
-    test = evaluate(model, F.cross_entropy, [(X_test, y_test)], metrics=["accuracy"])
-    print(f"digits CNN: {len(X_train)} training / {len(X_test)} test images, "
-          f"{args.epochs} epochs in {seconds:.1f} s")
-    print(f"train loss {history['loss'][-1]:.4f}, test loss {test['loss']:.4f}, "
-          f"test accuracy {test['accuracy']:.2%}")
-    return {"test_accuracy": test["accuracy"], "seconds": seconds, "history": history}
+    return train_and_report("digits CNN", make_model(), data, args)
 
 
 if __name__ == "__main__":

@@ -51,16 +51,18 @@ def make_model() -> nn.Module:
     return nn.Sequential(nn.Linear(64, 256), nn.ReLU(), nn.Dropout(0.2), nn.Linear(256, 10))
 
 
-def main(argv=None) -> dict:
+def parse_args(argv, epochs: int):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--epochs", type=int, default=epochs)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-progress", action="store_true")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
 
-    X_train, X_test, y_train, y_test = load_digits(args.seed)
-    ag.manual_seed(args.seed)
-    model = make_model()
+
+def train_and_report(title: str, model: nn.Module, data, args) -> dict:
+    """Adam with a cosine schedule and minibatches of 32 through nn.fit; prints and returns the
+    test accuracy (shared with cnn_digits.py)."""
+    X_train, X_test, y_train, y_test = data
     opt = nn.optim.Adam(model.parameters(), lr=3e-3)
     sched = nn.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs)
     start = time.perf_counter()
@@ -70,11 +72,18 @@ def main(argv=None) -> dict:
                      scheduler=sched, progress=not args.no_progress)
     seconds = time.perf_counter() - start
     test = evaluate(model, F.cross_entropy, [(X_test, y_test)], metrics=["accuracy"])
-    print(f"digits MLP 64-256-10: {len(X_train)} training / {len(X_test)} test images, "
+    print(f"{title}: {len(X_train)} training / {len(X_test)} test images, "
           f"{args.epochs} epochs in {seconds:.1f} s")
     print(f"train loss {history['loss'][-1]:.4f}, test loss {test['loss']:.4f}, "
           f"test accuracy {test['accuracy']:.2%}")
     return {"test_accuracy": test["accuracy"], "seconds": seconds, "history": history}
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv, epochs=40)
+    data = load_digits(args.seed)
+    ag.manual_seed(args.seed)
+    return train_and_report("digits MLP 64-256-10", make_model(), data, args)
 
 
 if __name__ == "__main__":
