@@ -10,7 +10,7 @@ it (axis/keepdims variants, shapes, indices, ...).  Variants of one op are extra
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
