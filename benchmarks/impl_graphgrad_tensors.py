@@ -13,7 +13,7 @@ import numpy as np
 import autograd as ag
 from autograd import Tensor
 
-from .workloads import Workload, chain_ops
+from .workloads import Workload, chain_ops, run_chain
 
 __all__ = ["make_step", "make_chain", "make_op", "versions", "commit"]
 
@@ -95,16 +95,7 @@ def make_chain(w: Workload, data):
     ops = chain_ops(w.params["length"])
 
     def step():
-        x = x0
-        for name, c in ops:
-            if name == "mul":
-                x = x * c
-            elif name == "add":
-                x = x + c
-            elif name == "sub":
-                x = x - c
-            else:
-                x = ag.tanh(x)
+        x = run_chain(x0, ops, ag.tanh)
         loss = x.sum()
         x0.grad = None
         loss.backward()

@@ -13,7 +13,7 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 from jax import lax  # noqa: E402
 
-from .workloads import Workload, chain_ops  # noqa: E402
+from .workloads import Workload, chain_ops, run_chain  # noqa: E402
 
 __all__ = ["make_step", "versions"]
 
@@ -101,15 +101,7 @@ def _make_chain(w: Workload, data):
     ops = chain_ops(w.params["length"])
 
     def loss_of(x):
-        for name, c in ops:
-            if name == "mul":
-                x = x * c
-            elif name == "add":
-                x = x + c
-            elif name == "sub":
-                x = x - c
-            else:
-                x = jnp.tanh(x)
+        x = run_chain(x, ops, jnp.tanh)
         return jnp.sum(x)
 
     fn = jax.jit(jax.value_and_grad(loss_of))

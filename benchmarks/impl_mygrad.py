@@ -10,7 +10,7 @@ from mygrad.nnet.activations import relu, sigmoid, tanh
 from mygrad.nnet.layers import conv_nd, max_pool
 from mygrad.nnet.losses import softmax_crossentropy
 
-from .workloads import Workload, chain_ops
+from .workloads import Workload, chain_ops, run_chain
 
 __all__ = ["make_step", "versions"]
 
@@ -106,16 +106,7 @@ def _make_chain(w: Workload, data):
     ops = [(name, None if c is None else np.float32(c)) for name, c in chain_ops(w.params["length"])]
 
     def step():
-        x = x0
-        for name, c in ops:
-            if name == "mul":
-                x = x * c
-            elif name == "add":
-                x = x + c
-            elif name == "sub":
-                x = x - c
-            else:
-                x = mg.tanh(x)
+        x = run_chain(x0, ops, mg.tanh)
         loss = mg.sum(x)
         loss.backward()
         return loss.item()

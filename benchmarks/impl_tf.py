@@ -20,7 +20,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from .workloads import Workload, chain_ops  # noqa: E402
+from .workloads import Workload, chain_ops, run_chain  # noqa: E402
 
 __all__ = ["make_eager_step", "make_function_step", "setup", "versions"]
 
@@ -122,16 +122,7 @@ def _chain(w: Workload, data):
 
     def train(x, y):
         with tf.GradientTape() as tape:
-            h = x0
-            for name, c in ops:
-                if name == "mul":
-                    h = h * c
-                elif name == "add":
-                    h = h + c
-                elif name == "sub":
-                    h = h - c
-                else:
-                    h = tf.tanh(h)
+            h = run_chain(x0, ops, tf.tanh)
             loss = tf.reduce_sum(h)
         return loss, tape.gradient(loss, [x0])
 

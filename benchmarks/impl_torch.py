@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .workloads import Workload, chain_ops
+from .workloads import Workload, chain_ops, run_chain
 
 __all__ = ["make_step", "setup", "versions"]
 
@@ -104,16 +104,7 @@ def _make_chain(w: Workload, data):
     ops = chain_ops(w.params["length"])
 
     def step():
-        x = x0
-        for name, c in ops:
-            if name == "mul":
-                x = x * c
-            elif name == "add":
-                x = x + c
-            elif name == "sub":
-                x = x - c
-            else:
-                x = torch.tanh(x)
+        x = run_chain(x0, ops, torch.tanh)
         loss = x.sum()
         x0.grad = None
         loss.backward()

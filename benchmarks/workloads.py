@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Workload", "WORKLOADS", "by_name", "make_data", "CHAIN_LENGTH", "chain_ops"]
+__all__ = ["Workload", "WORKLOADS", "by_name", "make_data", "CHAIN_LENGTH", "chain_ops", "run_chain"]
 
 SEED = 0
 
@@ -71,6 +71,22 @@ CHAIN_CYCLE = (("mul", 1.1), ("add", 0.05), ("tanh", None), ("sub", 0.02))
 def chain_ops(length: int = CHAIN_LENGTH):
     """The chain's ops, in order, as (name, constant) pairs."""
     return [CHAIN_CYCLE[i % len(CHAIN_CYCLE)] for i in range(length)]
+
+
+def run_chain(x, ops, tanh):
+    """The chain's forward, with the framework's own tensors and ``tanh``: every autodiff
+    implementation runs exactly these ops (the NumPy floor writes its own, saving what its
+    hand-written backward needs)."""
+    for name, c in ops:
+        if name == "mul":
+            x = x * c
+        elif name == "add":
+            x = x + c
+        elif name == "sub":
+            x = x - c
+        else:
+            x = tanh(x)
+    return x
 
 
 # ---- data ----------------------------------------------------------------------------------------
