@@ -15,18 +15,14 @@ class Adagrad(Optimizer):
     """``s <- s + g^2``; ``p <- p - clr * g / (sqrt(s) + eps)`` with
     ``clr = lr / (1 + (t - 1) * lr_decay)``.  Defaults are PyTorch's."""
 
+    non_negative = ("lr_decay", "weight_decay", "initial_accumulator_value", "eps")
+
     def __init__(self, params: Iterable, lr: float = 1e-2, lr_decay: float = 0.0,
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
                  eps: float = 1e-10) -> None:
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value,
                                       eps=eps))
-
-    def _check_group(self, group: dict) -> None:
-        super()._check_group(group)
-        for key in ("lr_decay", "weight_decay", "initial_accumulator_value", "eps"):
-            if not group[key] >= 0.0:
-                raise ValueError(f"Adagrad: invalid {key} {group[key]}")
 
     def _state_names(self, group: dict) -> tuple[str, ...]:
         return ("step", "sum")

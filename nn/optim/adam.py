@@ -21,6 +21,7 @@ class Adam(Optimizer):
     """
 
     decoupled = False
+    non_negative = ("eps", "weight_decay")
 
     def __init__(self, params: Iterable, lr: float = 1e-3, betas: tuple = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0) -> None:
@@ -33,10 +34,6 @@ class Adam(Optimizer):
         if len(group["betas"]) != 2 or not all(0.0 <= b < 1.0 for b in group["betas"]):
             raise ValueError(f"{type(self).__name__}: betas must be two numbers in [0, 1), "
                              f"got {group['betas']}")
-        if not group["eps"] >= 0.0:
-            raise ValueError(f"{type(self).__name__}: invalid eps {group['eps']}")
-        if not group["weight_decay"] >= 0.0:
-            raise ValueError(f"{type(self).__name__}: invalid weight_decay {group['weight_decay']}")
 
     def _state_names(self, group: dict) -> tuple[str, ...]:
         return ("step", "exp_avg", "exp_avg_sq")

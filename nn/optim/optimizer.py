@@ -86,10 +86,16 @@ class Optimizer:
         self._check_group(new)
         self.param_groups.append(new)
 
+    # Hyperparameters that must be >= 0 (NaN fails too), checked for every group.
+    non_negative: tuple[str, ...] = ()
+
     def _check_group(self, group: dict) -> None:
-        """Validate one group's hyperparameters (subclasses extend)."""
+        """Validate one group's hyperparameters (subclasses extend for rules of their own)."""
         if not group["lr"] >= 0.0:
             raise ValueError(f"{type(self).__name__}: invalid learning rate {group['lr']}")
+        for key in self.non_negative:
+            if not group[key] >= 0.0:
+                raise ValueError(f"{type(self).__name__}: invalid {key} {group[key]}")
 
     def _state_names(self, group: dict) -> tuple[str, ...]:
         """The state entries a parameter of ``group`` has once it has been stepped."""

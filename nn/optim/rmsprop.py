@@ -19,16 +19,12 @@ class RMSprop(Optimizer):
     Defaults and order of operations are PyTorch's.
     """
 
+    non_negative = ("alpha", "eps", "weight_decay", "momentum")
+
     def __init__(self, params: Iterable, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False) -> None:
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=centered))
-
-    def _check_group(self, group: dict) -> None:
-        super()._check_group(group)
-        for key in ("alpha", "eps", "weight_decay", "momentum"):
-            if not group[key] >= 0.0:
-                raise ValueError(f"RMSprop: invalid {key} {group[key]}")
 
     def _state_names(self, group: dict) -> tuple[str, ...]:
         names = ("step", "square_avg")

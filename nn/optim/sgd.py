@@ -20,6 +20,8 @@ class SGD(Optimizer):
     ``dW(t) = -lr * dE/dW + momentum * dW(t-1)``, because ``dW(t) = -lr * b(t)``.
     """
 
+    non_negative = ("momentum", "weight_decay")
+
     def __init__(self, params: Iterable, lr: float, momentum: float = 0.0,
                  nesterov: bool = False, weight_decay: float = 0.0,
                  dampening: float = 0.0) -> None:
@@ -28,10 +30,6 @@ class SGD(Optimizer):
 
     def _check_group(self, group: dict) -> None:
         super()._check_group(group)
-        if not group["momentum"] >= 0.0:
-            raise ValueError(f"SGD: invalid momentum {group['momentum']}")
-        if not group["weight_decay"] >= 0.0:
-            raise ValueError(f"SGD: invalid weight_decay {group['weight_decay']}")
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("SGD: nesterov momentum needs momentum > 0 and dampening = 0")
 
