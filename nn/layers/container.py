@@ -15,7 +15,21 @@ def _check(module, where: str) -> Module:
     return module
 
 
-class Sequential(Module):
+class _ModuleSequence(Module):
+    """Modules kept in order under the names "0", "1", ...: what Sequential and ModuleList share."""
+
+    def append(self, module: Module) -> "_ModuleSequence":
+        self.add_module(str(len(self._modules)), _check(module, f"{type(self).__name__}.append"))
+        return self
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+
+class Sequential(_ModuleSequence):
     """Sequential(m1, m2, ...)(x) = m2(m1(x)); also Sequential(OrderedDict(name=module))."""
 
     def __init__(self, *modules) -> None:
@@ -32,16 +46,6 @@ class Sequential(Module):
             x = module(x)
         return x
 
-    def append(self, module: Module) -> "Sequential":
-        self.add_module(str(len(self._modules)), _check(module, "Sequential.append"))
-        return self
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
     def __getitem__(self, index):
         items = list(self._modules.items())
         if isinstance(index, slice):
@@ -49,28 +53,17 @@ class Sequential(Module):
         return items[index][1]
 
 
-class ModuleList(Module):
+class ModuleList(_ModuleSequence):
     """A list of modules whose parameters are registered (a plain list would hide them)."""
 
     def __init__(self, modules: Iterable[Module] = ()) -> None:
         super().__init__()
-        for module in modules:
-            self.append(module)
-
-    def append(self, module: Module) -> "ModuleList":
-        self.add_module(str(len(self._modules)), _check(module, "ModuleList.append"))
-        return self
+        self.extend(modules)
 
     def extend(self, modules: Iterable[Module]) -> "ModuleList":
         for module in modules:
             self.append(module)
         return self
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
 
     def __getitem__(self, index):
         values = list(self._modules.values())
