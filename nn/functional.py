@@ -14,11 +14,14 @@ from .layers.norm import batch_norm, layer_norm
 from .layers.pool import max_pool2d, avg_pool2d
 from .layers.recurrent import rnn_cell, lstm_cell, gru_cell
 from .losses import (mse_loss, l1_loss, huber_loss, binary_cross_entropy,
-                     binary_cross_entropy_with_logits, cross_entropy, nll_loss, l2_penalty)
+                     binary_cross_entropy_with_logits, cross_entropy, nll_loss, smooth_l1_loss,
+                     kl_div, l2_penalty)
+from .tensor_functions import one_hot, pad, normalize, cosine_similarity
 
 __all__ = ["identity", "binary_step", "sigmoid", "tanh", "arctan", "relu", "prelu", "elu",
            "softplus", "leaky_relu", "gelu", "silu", "softmax", "log_softmax", "erf", "conv2d",
            "unfold", "fold", "dropout", "embedding", "linear", "flatten", "batch_norm",
            "layer_norm", "max_pool2d", "avg_pool2d", "rnn_cell", "lstm_cell", "gru_cell",
            "mse_loss", "l1_loss", "huber_loss", "binary_cross_entropy",
-           "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "l2_penalty"]
+           "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "smooth_l1_loss",
+           "kl_div", "l2_penalty", "one_hot", "pad", "normalize", "cosine_similarity"]

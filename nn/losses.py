@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import numpy as np
 
+import autograd as ag
 from autograd import Tensor
 from autograd.engine import Op, apply, dispatch
 from autograd.ops.elementwise import Sigmoid as _SigmoidOp
-from autograd.ops.normalize import Softmax as _SoftmaxOp
 
-from .layers.activation import exp_or_zero, stable_sigmoid
+from .layers.activation import exp_or_zero, softplus, stable_sigmoid
+from .cross_entropy import CrossEntropyOp, NllOp, check_common, cross_entropy, nll_loss
 from .module import Module
 
 __all__ = ["mse_loss", "l1_loss", "huber_loss", "binary_cross_entropy",
-           "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "l2_penalty",
-           "MSELoss", "L1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
-           "NLLLoss"]
+           "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "smooth_l1_loss",
+           "kl_div", "l2_penalty", "MSELoss", "L1Loss", "HuberLoss", "BCELoss",
+           "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "SmoothL1Loss", "KLDivLoss",
+           "CrossEntropyOp", "NllOp"]
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -51,27 +53,6 @@ def _pair(name: str, input, target, reduction: str) -> tuple[Tensor, Tensor]:
     return input, target
 
 
-def _class_targets(name: str, input: Tensor, target) -> tuple[np.ndarray, int]:
-    """Integer class targets checked against input (N, C, ...) or (C,); returns (target, axis)."""
-    target = target.data if isinstance(target, Tensor) else np.asarray(target)
-    axis = 1 if input.ndim >= 2 else 0
-    if input.ndim == 0:
-        raise ValueError(f"{name}: input must have a class axis, got shape {input.shape}")
-    expected = input.shape[:axis] + input.shape[axis + 1:]
-    if target.dtype.kind not in "iu":
-        raise ValueError(f"{name}: class targets must be integers, got dtype {target.dtype} "
-                         f"(input shape {input.shape}, target shape {target.shape})")
-    if target.shape != expected:
-        raise ValueError(f"{name}: input of shape {input.shape} needs class targets of shape "
-                         f"{expected}, got {target.shape}")
-    classes = input.shape[axis]
-    if target.size and (target.min() < 0 or target.max() >= classes):
-        bad = target[(target < 0) | (target >= classes)].reshape(-1)[0]
-        raise ValueError(f"{name}: class target {int(bad)} is out of range for {classes} classes "
-                         f"(input shape {input.shape}, target shape {target.shape})")
-    return target.astype(np.intp, copy=False), axis
-
-
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
     if reduction == "mean":
         return loss.mean()
@@ -80,82 +61,7 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
     return loss
 
 
-def _one_hot(target: np.ndarray, axis: int, classes: int, dtype) -> np.ndarray:
-    shape = [1] * (target.ndim + 1)
-    shape[axis] = classes
-    return (np.arange(classes).reshape(shape) == np.expand_dims(target, axis)).astype(dtype)
-
-
 # ---- fused ops ----------------------------------------------------------------------------------
-
-class CrossEntropyOp(Op):
-    """loss_i = logsumexp(x_i) - x_i[t_i];  d loss_i / d x_i = softmax(x_i) - onehot(t_i)"""
-    name = "cross_entropy"
-    save_inputs = True
-
-    def forward(self, x, target, axis):
-        self.target, self.axis = target, axis
-        z = x - x.max(axis=axis, keepdims=True)
-        log_probs = z - np.log(exp_or_zero(z).sum(axis=axis, keepdims=True))
-        self.probs = exp_or_zero(log_probs)     # reused by a first-order backward
-        if x.ndim == 2 and axis == 1:           # (N, C): plain fancy indexing
-            return -log_probs[np.arange(len(target)), target]
-        picked = np.take_along_axis(log_probs, np.expand_dims(target, axis), axis)
-        return -np.squeeze(picked, axis)
-
-    def backward(self, g):
-        x = self.inputs[0]
-        if not isinstance(x, Tensor) and x.ndim == 2 and self.axis == 1:
-            grad = self.probs.copy()            # softmax - onehot, without building the onehot
-            grad[np.arange(len(self.target)), self.target] -= 1
-            grad *= g[:, None]
-            return grad
-        probs = dispatch(_SoftmaxOp, x, axis=self.axis) if isinstance(x, Tensor) else self.probs
-        onehot = _one_hot(self.target, self.axis, x.shape[self.axis], x.dtype)
-        return (probs - onehot) * np.expand_dims(g, self.axis)
-
-
-class _CrossEntropy2dOp(CrossEntropyOp):
-    """cross_entropy of (N, C) logits with the mean or sum over the batch folded in (one node, not
-    two): loss = scale * sum_i loss_i;  d loss / d x_i = scale * (softmax(x_i) - onehot(t_i))"""
-    name = "cross_entropy"
-
-    def forward(self, x, target, axis, scale):
-        self.target, self.axis, self.scale = target, axis, scale
-        z = x - x.max(axis=1, keepdims=True)
-        with np.errstate(under="ignore"):   # exp(-1e4) -> 0 is intended, as in exp_or_zero
-            e = np.exp(z)
-            s = e.sum(axis=1, keepdims=True)
-            e /= s
-        self.probs = e
-        rows = np.arange(len(target))
-        loss = np.log(s[:, 0]).sum() - z[rows, target].sum()
-        return np.asarray(loss * scale, dtype=x.dtype)
-
-    def backward(self, g):
-        x = self.inputs[0]
-        scale = g * self.scale
-        if not isinstance(x, Tensor):
-            grad = self.probs * scale           # softmax - onehot, without building the onehot
-            grad[np.arange(len(self.target)), self.target] -= scale
-            return grad
-        probs = dispatch(_SoftmaxOp, x, axis=1)
-        onehot = _one_hot(self.target, 1, x.shape[1], x.dtype)
-        return (probs - onehot) * scale
-
-
-class NllOp(Op):
-    """loss_i = -x_i[t_i];  d loss_i / d x_i = -onehot(t_i)"""
-    name = "nll_loss"
-
-    def forward(self, x, target, axis):
-        self.target, self.axis, self.classes = target, axis, x.shape[axis]
-        return -np.squeeze(np.take_along_axis(x, np.expand_dims(target, axis), axis), axis)
-
-    def backward(self, g):
-        onehot = _one_hot(self.target, self.axis, self.classes, g.dtype)
-        return -onehot * np.expand_dims(g, self.axis)
-
 
 def _clamped_log(p):
     """log(p) clamped below at -100 as PyTorch does, so p = 0 gives a finite loss (no log(0))."""
@@ -243,49 +149,91 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0) -> Te
     return _reduce(loss, reduction)
 
 
-def binary_cross_entropy(input, target, reduction: str = "mean") -> Tensor:
-    """-(t log p + (1-t) log(1-p)) for probabilities p, finite at p = 0 and 1 (logs >= -100)"""
+def _weighted(name: str, loss: Tensor, weight) -> Tensor:
+    """loss * weight, the weight broadcast to the loss's shape (a constant, as in PyTorch's use)."""
+    if weight is None:
+        return loss
+    w = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+    try:
+        np.broadcast_shapes(w.shape, loss.shape)
+    except ValueError:
+        raise ValueError(f"{name}: weight of shape {w.shape} does not broadcast to the input's "
+                         f"shape {loss.shape}") from None
+    return loss * w.astype(loss.dtype, copy=False)
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
+                         reduction: str = "mean") -> Tensor:
+    """-w (t log p + (1-t) log(1-p)) for probabilities p, finite at p = 0 and 1 (logs >= -100)"""
+    check_common("binary_cross_entropy", weight, size_average, reduce, reduction)
     input, target = _pair("binary_cross_entropy", input, target, reduction)
     p = input.data
     if p.size and not np.all((p >= 0) & (p <= 1) | np.isnan(p)):
         raise ValueError(f"binary_cross_entropy: input (shape {input.shape}) must hold "
                          f"probabilities in [0, 1]; use binary_cross_entropy_with_logits for "
                          f"logits")
-    return _reduce(apply(BinaryCrossEntropyOp, input, target), reduction)
+    loss = apply(BinaryCrossEntropyOp, input, target)
+    return _reduce(_weighted("binary_cross_entropy", loss, weight), reduction)
 
 
-def binary_cross_entropy_with_logits(input, target, reduction: str = "mean") -> Tensor:
-    """binary_cross_entropy(sigmoid(x), t), fused and stable at x = +-1e4;  d/dx = sigmoid(x) - t"""
-    input, target = _pair("binary_cross_entropy_with_logits", input, target, reduction)
-    return _reduce(apply(BceWithLogitsOp, input, target), reduction)
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction: str = "mean", pos_weight=None) -> Tensor:
+    """-w (pw t log sigmoid(x) + (1-t) log(1 - sigmoid(x))), fused and stable at x = +-1e4;
+    d/dx = sigmoid(x) - t without pos_weight.  ``pos_weight`` weighs the positive term and
+    broadcasts along the last (class) axis, as in PyTorch."""
+    name = "binary_cross_entropy_with_logits"
+    check_common(name, weight, size_average, reduce, reduction)
+    input, target = _pair(name, input, target, reduction)
+    if pos_weight is None:
+        loss = apply(BceWithLogitsOp, input, target)
+    else:
+        pw = pos_weight.data if isinstance(pos_weight, Tensor) else np.asarray(pos_weight)
+        try:
+            np.broadcast_shapes(pw.shape, input.shape)
+        except ValueError:
+            raise ValueError(f"{name}: pos_weight of shape {pw.shape} does not broadcast to the "
+                             f"input's shape {input.shape}") from None
+        # (1-t) x + (1 + (pw-1) t) log(1 + exp(-x)): PyTorch's stable form
+        scale = 1 + (pw.astype(input.dtype, copy=False) - 1) * target
+        loss = (1 - target) * input + scale * softplus(-input)   # finite at +-1e4
+    return _reduce(_weighted(name, loss, weight), reduction)
 
 
-def cross_entropy(input, target, reduction: str = "mean") -> Tensor:
-    """-log softmax(x)[t] for logits x of shape (N, C, ...) or (C,) and integer targets t, fused
-    and stable at +-1e4;  d/dx = softmax(x) - onehot(t).  A float target of the input's shape is
-    taken as class probabilities: -sum(t * log_softmax(x)) over the class axis."""
-    _check_reduction("cross_entropy", reduction)
-    input = _tensor(input)
-    if input.dtype.kind != "f":
-        raise TypeError(f"cross_entropy: logits must be floating point, got dtype {input.dtype}")
-    raw = target.data if isinstance(target, Tensor) else np.asarray(target)
-    if raw.dtype.kind == "f" and raw.shape == input.shape and input.ndim >= 1:
-        from autograd import log_softmax
-        axis = 1 if input.ndim >= 2 else 0
-        return _reduce(-(_tensor(target) * log_softmax(input, axis)).sum(axis=axis), reduction)
-    target, axis = _class_targets("cross_entropy", input, target)
-    if input.ndim == 2 and reduction != "none" and len(target):
-        scale = 1.0 / len(target) if reduction == "mean" else 1.0
-        return apply(_CrossEntropy2dOp, input, target=target, axis=axis, scale=scale)
-    return _reduce(apply(CrossEntropyOp, input, target=target, axis=axis), reduction)
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean",
+                   beta: float = 1.0) -> Tensor:
+    """d^2 / (2 beta) for |d| < beta, else |d| - beta/2 (d = x - t); beta = 0 is l1_loss;
+    d/dx = d / beta inside, sign(d) outside"""
+    check_common("smooth_l1_loss", None, size_average, reduce, reduction)
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta}")
+    input, target = _pair("smooth_l1_loss", input, target, reduction)
+    diff = input - target
+    size = abs(diff)
+    if beta == 0:
+        return _reduce(size, reduction)
+    inside = size.data < beta
+    return _reduce(ag.where(inside, (0.5 / beta) * diff * diff, size - 0.5 * beta), reduction)
 
 
-def nll_loss(input, target, reduction: str = "mean") -> Tensor:
-    """-x[t] for log-probabilities x of shape (N, C, ...) or (C,);  d/dx = -onehot(t)"""
-    _check_reduction("nll_loss", reduction)
-    input = _tensor(input)
-    target, axis = _class_targets("nll_loss", input, target)
-    return _reduce(apply(NllOp, input, target=target, axis=axis), reduction)
+def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean",
+           log_target: bool = False) -> Tensor:
+    """Pointwise KL divergence with ``input`` the log-probabilities: t (log t - x), 0 where t = 0
+    (or exp(t) (t - x) with ``log_target``).  reduction "batchmean" divides the sum by the batch
+    size (the true KL divergence), "mean" by the number of elements (PyTorch's default)."""
+    if reduction == "batchmean":
+        check_common("kl_div", None, size_average, reduce, "sum")
+    else:
+        check_common("kl_div", None, size_average, reduce, reduction)
+    input, target = _pair("kl_div", input, target, "sum")
+    if log_target:
+        loss = ag.exp(target) * (target - input)
+    else:
+        positive = target.data > 0
+        safe = ag.where(positive, target, 1)          # log only where t > 0: xlogy(t, t)
+        loss = ag.where(positive, target * ag.log(safe), 0) - target * input
+    if reduction == "batchmean":
+        return loss.sum() / (input.shape[0] if input.ndim else 1)
+    return _reduce(loss, reduction)
 
 
 def l2_penalty(params) -> Tensor:
@@ -336,17 +284,75 @@ class HuberLoss(_Loss):
 
 
 class BCELoss(_Loss):
-    fn = staticmethod(binary_cross_entropy)
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean"
+                 ) -> None:
+        check_common("BCELoss", weight, size_average, reduce, reduction)
+        super().__init__(reduction)
+        self.weight = weight
+
+    def forward(self, input, target) -> Tensor:
+        return binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
-    fn = staticmethod(binary_cross_entropy_with_logits)
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean",
+                 pos_weight=None) -> None:
+        check_common("BCEWithLogitsLoss", weight, size_average, reduce, reduction)
+        super().__init__(reduction)
+        self.weight, self.pos_weight = weight, pos_weight
+
+    def forward(self, input, target) -> Tensor:
+        return binary_cross_entropy_with_logits(input, target, self.weight,
+                                                reduction=self.reduction,
+                                                pos_weight=self.pos_weight)
 
 
 class CrossEntropyLoss(_Loss):
-    fn = staticmethod(cross_entropy)
+    def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
+                 reduction: str = "mean", label_smoothing: float = 0.0) -> None:
+        check_common("CrossEntropyLoss", weight, size_average, reduce, reduction)
+        super().__init__(reduction)
+        self.weight, self.ignore_index = weight, ignore_index
+        self.label_smoothing = float(label_smoothing)
+
+    def forward(self, input, target) -> Tensor:
+        return cross_entropy(input, target, self.weight, ignore_index=self.ignore_index,
+                             reduction=self.reduction, label_smoothing=self.label_smoothing)
 
 
 class NLLLoss(_Loss):
-    fn = staticmethod(nll_loss)
+    def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
+                 reduction: str = "mean") -> None:
+        check_common("NLLLoss", weight, size_average, reduce, reduction)
+        super().__init__(reduction)
+        self.weight, self.ignore_index = weight, ignore_index
 
+    def forward(self, input, target) -> Tensor:
+        return nll_loss(input, target, self.weight, ignore_index=self.ignore_index,
+                        reduction=self.reduction)
+
+
+class SmoothL1Loss(_Loss):
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean",
+                 beta: float = 1.0) -> None:
+        check_common("SmoothL1Loss", None, size_average, reduce, reduction)
+        super().__init__(reduction)
+        self.beta = float(beta)
+
+    def forward(self, input, target) -> Tensor:
+        return smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class KLDivLoss(Module):
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean",
+                 log_target: bool = False) -> None:
+        super().__init__()
+        check_common("KLDivLoss", None, size_average, reduce,
+                     "sum" if reduction == "batchmean" else reduction)
+        self.reduction, self.log_target = reduction, bool(log_target)
+
+    def forward(self, input, target) -> Tensor:
+        return kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+    def extra_repr(self) -> str:
+        return f"reduction={self.reduction!r}, log_target={self.log_target}"

@@ -47,15 +47,15 @@ def test_binary_cross_entropies(reduction):
     p = ag.tensor(RNG.uniform(0.05, 0.95, (4, 3)), requires_grad=True)
     t = ag.tensor(RNG.uniform(0, 1, (4, 3)), requires_grad=True)
     expected = -(t.data * np.log(p.data) + (1 - t.data) * np.log(1 - p.data))
-    np.testing.assert_allclose(F.binary_cross_entropy(p, t, reduction).data,
+    np.testing.assert_allclose(F.binary_cross_entropy(p, t, reduction=reduction).data,
                                reduce(expected, reduction))
-    assert ag.gradcheck(lambda a, b: F.binary_cross_entropy(a, b, reduction), [p, t])
+    assert ag.gradcheck(lambda a, b: F.binary_cross_entropy(a, b, reduction=reduction), [p, t])
     x = t64(4, 3)
     q = 1 / (1 + np.exp(-x.data))
     expected = -(t.data * np.log(q) + (1 - t.data) * np.log(1 - q))
-    np.testing.assert_allclose(F.binary_cross_entropy_with_logits(x, t, reduction).data,
+    np.testing.assert_allclose(F.binary_cross_entropy_with_logits(x, t, reduction=reduction).data,
                                reduce(expected, reduction))
-    assert ag.gradcheck(lambda a, b: F.binary_cross_entropy_with_logits(a, b, reduction), [x, t])
+    assert ag.gradcheck(lambda a, b: F.binary_cross_entropy_with_logits(a, b, reduction=reduction), [x, t])
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -64,19 +64,19 @@ def test_cross_entropy_and_nll(reduction):
     target = np.array([0, 3, 1, 1, 2])
     lsm = log_softmax(x.data, 1)
     expected = -lsm[np.arange(5), target]
-    np.testing.assert_allclose(F.cross_entropy(x, target, reduction).data,
+    np.testing.assert_allclose(F.cross_entropy(x, target, reduction=reduction).data,
                                reduce(expected, reduction))
-    np.testing.assert_allclose(F.nll_loss(F.log_softmax(x, 1), target, reduction).data,
+    np.testing.assert_allclose(F.nll_loss(F.log_softmax(x, 1), target, reduction=reduction).data,
                                reduce(expected, reduction))
-    assert ag.gradcheck(lambda a: F.cross_entropy(a, target, reduction), [x])
-    assert ag.gradcheck(lambda a: F.nll_loss(a, target, reduction), [x])
+    assert ag.gradcheck(lambda a: F.cross_entropy(a, target, reduction=reduction), [x])
+    assert ag.gradcheck(lambda a: F.nll_loss(a, target, reduction=reduction), [x])
 
 
 def test_cross_entropy_shapes_soft_targets_and_second_order():
     x = t64(2, 3, 4)                                       # (N, C, d): class axis 1
     target = np.array([[0, 2, 1, 2], [1, 1, 0, 0]])
     expected = -np.take_along_axis(log_softmax(x.data, 1), target[:, None], 1)[:, 0]
-    np.testing.assert_allclose(F.cross_entropy(x, target, "none").data, expected)
+    np.testing.assert_allclose(F.cross_entropy(x, target, reduction="none").data, expected)
     assert ag.gradcheck(lambda a: F.cross_entropy(a, target), [x])
     single = t64(3)                                        # unbatched (C,)
     np.testing.assert_allclose(F.cross_entropy(single, np.array(2)).data,
@@ -108,7 +108,7 @@ def test_second_derivatives_of_the_other_fused_losses():
     target = np.array([3, 0, 2])
     assert ag.gradcheck(input_grad(lambda a: F.binary_cross_entropy_with_logits(a, t)), [x])
     assert ag.gradcheck(input_grad(lambda a: F.binary_cross_entropy(a, t)), [p])
-    assert ag.gradcheck(input_grad(lambda a: F.nll_loss(a, target, "sum") * (a * a).sum()), [x])
+    assert ag.gradcheck(input_grad(lambda a: F.nll_loss(a, target, reduction="sum") * (a * a).sum()), [x])
     assert ag.gradcheck(input_grad(lambda a: F.softplus(a).sum()), [x])
 
 
@@ -126,7 +126,7 @@ def test_loss_modules_match_functions():
         F.binary_cross_entropy_with_logits(x, p).item())
     assert nn.CrossEntropyLoss()(x, target).item() == pytest.approx(
         F.cross_entropy(x, target).item())
-    assert nn.NLLLoss("none")(x, target).shape == (3,)
+    assert nn.NLLLoss(reduction="none")(x, target).shape == (3,)
     assert "reduction='sum'" in repr(nn.MSELoss("sum"))
     with pytest.raises(ValueError, match="reduction"):
         nn.MSELoss("average")
@@ -161,7 +161,7 @@ def test_bce_with_logits_is_finite_at_large_logits():
     x = ag.tensor([1e4, -1e4, 1e4, -1e4], requires_grad=True)
     t = np.array([1.0, 0.0, 0.0, 1.0])
     with np.errstate(all="raise"):
-        loss = F.binary_cross_entropy_with_logits(x, t, "none")
+        loss = F.binary_cross_entropy_with_logits(x, t, reduction="none")
         loss.sum().backward()
     np.testing.assert_allclose(loss.data, [0.0, 0.0, 1e4, 1e4])
     np.testing.assert_allclose(x.grad, [0.0, 0.0, 1.0, -1.0])
@@ -171,7 +171,7 @@ def test_bce_on_probabilities_is_finite_at_zero_and_one():
     p = ag.tensor([0.0, 1.0, 0.0, 1.0], requires_grad=True)
     t = np.array([0.0, 1.0, 1.0, 0.0])
     with np.errstate(all="raise"):
-        loss = F.binary_cross_entropy(p, t, "none")
+        loss = F.binary_cross_entropy(p, t, reduction="none")
         loss.sum().backward()
     np.testing.assert_allclose(loss.data, [0.0, 0.0, 100.0, 100.0])   # log clamped at -100
     assert np.all(np.isfinite(p.grad))
@@ -234,7 +234,7 @@ def test_cross_entropy_2d_mean_and_sum_fold_the_reduction_into_one_node():
     t = np.array([0, 4, 1, 2, 3, 4])
     for reduction in ("mean", "sum"):
         a = Tensor(x.copy(), requires_grad=True)
-        loss = F.cross_entropy(a, t, reduction)
+        loss = F.cross_entropy(a, t, reduction=reduction)
         assert loss._node is not None and loss._node.parents[0] is a   # no separate mean node
         loss.backward()
         b = Tensor(x.copy(), requires_grad=True)
@@ -245,7 +245,7 @@ def test_cross_entropy_2d_mean_and_sum_fold_the_reduction_into_one_node():
         np.testing.assert_allclose(a.grad, b.grad, rtol=1e-12, atol=1e-15)
         # second order through the fused node: d/dx sum(dL/dx * v)
         c = Tensor(x.copy(), requires_grad=True)
-        (gc,) = ag.grad(F.cross_entropy(c, t, reduction), c, create_graph=True)
+        (gc,) = ag.grad(F.cross_entropy(c, t, reduction=reduction), c, create_graph=True)
         (h,) = ag.grad((gc * Tensor(x)).sum(), c)
         d = Tensor(x.copy(), requires_grad=True)
         per = apply(CrossEntropyOp, d, target=t, axis=1)
