@@ -37,6 +37,9 @@ __all__ = ["Op", "apply", "apply1", "apply2", "dispatch", "unbroadcast", "note_m
 # comparison per node.
 
 _epoch = 0
+# ag.compile's recorder (autograd/compile/capture.py) while a step is being captured, else None:
+# the one check the eager path pays per op.
+RECORDER = None
 _stamps: dict[int, tuple[int, weakref.ref]] = {}   # id(base array) -> (epoch, weakref to it)
 
 
@@ -93,6 +96,10 @@ class Op:
     save_inputs = False
     save_output = False
     higher_order = True      # backward can run on Tensors (create_graph); custom Functions cannot
+    # How ag.compile replays the op (autograd/compile): "rerun" runs forward and backward again on
+    # the replay's arrays, right for every op whose rules are functions of their inputs, params
+    # and what forward keeps on self; None makes compile refuse it (custom Functions).
+    lowering = "rerun"
     name = "op"
     # Per-node extras, stored in __dict__ only when used.
     hooks = None             # hooks on the output tensor (non-leaf); retain_grad's comes last
@@ -197,7 +204,10 @@ def apply(op_cls: type[Op], *inputs, **params) -> Tensor:
         out = op.forward(*arrays, **params)
     except (ValueError, IndexError, TypeError) as err:
         raise _op_error(op.name, err, arrays) from None
-    return _output(op, out, tuple(parents) if record else None, arrays)
+    t = _output(op, out, tuple(parents) if record else None, arrays)
+    if RECORDER is not None:
+        RECORDER.forward(op, inputs, arrays, params, t)
+    return t
 
 
 # apply1 and apply2 are apply for one and two inputs without keyword parameters: the Tensor
@@ -223,7 +233,7 @@ def apply1(op_cls: type[Op], x) -> Tensor:
         out = op.forward(a)
     except (ValueError, IndexError, TypeError) as err:
         raise _op_error(op.name, err, (a,)) from None
-    if type(out) is not np.ndarray or out.dtype.kind == "O":
+    if type(out) is not np.ndarray or out.dtype.kind not in "fiub":
         out = _checked_result(op, out, (a,))
     t = _new(Tensor)
     t.data = out
@@ -233,6 +243,8 @@ def apply1(op_cls: type[Op], x) -> Tensor:
     if p is None or not state.enabled:
         t._node = None
         t.requires_grad = False
+        if RECORDER is not None:
+            RECORDER.forward(op, (x,), (a,), None, t)
         return t
     op.parents = (p,)
     op.shape = out.shape
@@ -245,6 +257,8 @@ def apply1(op_cls: type[Op], x) -> Tensor:
         op.trace = traceback.extract_stack()[:-1]
     t._node = op
     t.requires_grad = True
+    if RECORDER is not None:
+        RECORDER.forward(op, (x,), (a,), None, t)
     return t
 
 
@@ -277,7 +291,7 @@ def apply2(op_cls: type[Op], x, y) -> Tensor:
         out = op.forward(a, b)
     except (ValueError, IndexError, TypeError) as err:
         raise _op_error(op.name, err, (a, b)) from None
-    if type(out) is not np.ndarray or out.dtype.kind == "O":
+    if type(out) is not np.ndarray or out.dtype.kind not in "fiub":
         out = _checked_result(op, out, (a, b))
     t = _new(Tensor)
     t.data = out
@@ -287,6 +301,8 @@ def apply2(op_cls: type[Op], x, y) -> Tensor:
     if (p is None and q is None) or not state.enabled:
         t._node = None
         t.requires_grad = False
+        if RECORDER is not None:
+            RECORDER.forward(op, (x, y), (a, b), None, t)
         return t
     op.parents = (p, q)
     op.shape = out.shape
@@ -299,13 +315,15 @@ def apply2(op_cls: type[Op], x, y) -> Tensor:
         op.trace = traceback.extract_stack()[:-1]
     t._node = op
     t.requires_grad = True
+    if RECORDER is not None:
+        RECORDER.forward(op, (x, y), (a, b), None, t)
     return t
 
 
 def _output(op: Op, out, parents: tuple | None, arrays) -> Tensor:
     """The output Tensor of ``op`` (``Tensor._make`` inlined), recording the node when
     ``parents`` is given and grad mode is on."""
-    if type(out) is not np.ndarray or out.dtype.kind == "O":
+    if type(out) is not np.ndarray or out.dtype.kind not in "fiub":
         out = _checked_result(op, out, arrays)
     t = _new(Tensor)
     t.data = out
@@ -335,6 +353,9 @@ _new = object.__new__
 
 def _checked_result(op, out, arrays) -> np.ndarray:
     out = np.asarray(out)
+    if out.dtype.kind == "c":
+        raise TypeError(f"{op.name}: complex numbers are not supported (result dtype {out.dtype}; "
+                        f"inputs: {_describe(arrays)}); graphgrad tensors hold real data")
     if out.dtype.kind not in "fiub":
         raise TypeError(f"{op.name}: unsupported result dtype {out.dtype} (tensors hold bool, "
                         f"integer or floating-point data; inputs: {_describe(arrays)})")

@@ -10,6 +10,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .methods import TensorMethods
+
 __all__ = ["Tensor", "tensor"]
 
 
@@ -39,6 +41,9 @@ def _to_array(data: Any, dtype) -> np.ndarray:
         except ValueError as err:
             raise ValueError(f"Tensor: cannot build a tensor from this {type(data).__name__}: {err}") \
                 from None
+    if arr.dtype.kind == "c":
+        raise TypeError(f"Tensor: complex numbers are not supported (dtype {arr.dtype}); graphgrad "
+                        "tensors hold bool, integer or floating-point data")
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"Tensor: unsupported dtype {arr.dtype} (only bool, integer and floating "
                         f"point data; got a {type(data).__name__})")
@@ -71,7 +76,7 @@ class _RetainGrad:
             t.grad = np.array(g, dtype=t.dtype) if t.grad is None else t.grad + g
 
 
-class Tensor:
+class Tensor(TensorMethods):
     """An n-dimensional array that can record the operations applied to it."""
 
     __slots__ = ("data", "grad", "requires_grad", "_node", "_hooks", "__weakref__")
@@ -119,6 +124,12 @@ class Tensor:
         return self.data
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        if self.requires_grad:
+            raise TypeError(
+                f"np.asarray/np.array: converting a Tensor that requires grad (shape {self.shape}, "
+                f"{self.dtype}) to an ndarray would silently lose its gradient. Use t.detach(), "
+                "t.data or t.numpy() for the values, or ag.stack/ag.concatenate to build one "
+                "Tensor from several")
         if dtype is not None and np.dtype(dtype) != self.data.dtype:
             if copy is False:
                 raise ValueError(f"__array__: a {self.dtype} tensor cannot become {np.dtype(dtype)} "
@@ -266,45 +277,12 @@ class Tensor:
         """Version of this tensor's memory: 0 until changed in place through the API."""
         return _engine.version_of(self.data)
 
-    # ---- NumPy interop: ufuncs and array functions dispatch to graphgrad ops -------------------
+    # ---- NumPy interop: default deny (see autograd/ops/routing.py) ------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        handler = _ops.UFUNCS.get(ufunc) if method == "__call__" and not kwargs.get("out") else None
-        if handler is None:
-            return NotImplemented
-        kwargs.pop("out", None)
-        return handler(*inputs, **kwargs)
+        return _routing.call_ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
-        handler = _ops.FUNCTIONS.get(func)
-        if handler is not None:
-            return handler(*args, **kwargs)
-        # Anything else sees plain arrays, as if the Tensor were converted with np.asarray.
-        return func(*_ops.strip_tensors(args), **_ops.strip_tensors(kwargs))
-
-    # ---- methods (one-line delegates) ----------------------------------------------------------
-    def sum(self, axis=None, keepdims=False): return _R.sum(self, axis, keepdims)
-    def mean(self, axis=None, keepdims=False): return _R.mean(self, axis, keepdims)
-    def max(self, axis=None, keepdims=False): return _R.max(self, axis, keepdims)
-    def min(self, axis=None, keepdims=False): return _R.min(self, axis, keepdims)
-    def prod(self, axis=None, keepdims=False): return _R.prod(self, axis, keepdims)
-    def var(self, axis=None, keepdims=False, ddof=0): return _R.var(self, axis, keepdims, ddof)
-    def std(self, axis=None, keepdims=False, ddof=0): return _R.std(self, axis, keepdims, ddof)
-    def argmax(self, axis=None): return _R.argmax(self, axis)
-    def argmin(self, axis=None): return _R.argmin(self, axis)
-    def reshape(self, *shape): return _S.reshape(self, *shape)
-    def transpose(self, *axes): return _S.transpose(self, *axes)
-    T = property(lambda self: _S.transpose(self))
-    def squeeze(self, axis=None): return _S.squeeze(self, axis)
-    def flatten(self): return _S.flatten(self)
-    def exp(self): return _E.exp(self)
-    def log(self): return _E.log(self)
-    def sqrt(self): return _E.sqrt(self)
-    def abs(self): return _E.abs(self)
-    def tanh(self): return _E.tanh(self)
-    def sigmoid(self): return _E.sigmoid(self)
-    def relu(self): return _E.relu(self)
-    def clip(self, lo=None, hi=None): return _E.clip(self, lo, hi)
-    def astype(self, dtype): return _E.astype(self, dtype)
+        return _routing.call_function(func, args, kwargs)
 
 
 def tensor(data: Any, requires_grad: bool = False, dtype=None) -> Tensor:
@@ -318,4 +296,8 @@ from . import reverse as _reverse  # noqa: E402
 from . import ops as _ops  # noqa: E402
 from .engine import apply1 as _apply1, apply2 as _apply2  # noqa: E402
 from .grad_mode import STATE as _STATE  # noqa: E402
-from .ops import elementwise as _E, reduce as _R, shape as _S, index as _I, linalg as _L  # noqa: E402
+from .ops import routing as _routing  # noqa: E402
+from .ops import elementwise as _E, index as _I, linalg as _L  # noqa: E402
+from .methods import bind_ops as _bind_methods  # noqa: E402
+
+_bind_methods()

@@ -40,7 +40,8 @@ class SpiralNet(nn.Module):
 
 
 def accuracy(logits, targets) -> float:
-    return float(np.mean((np.asarray(logits) > 0) == (np.asarray(targets) > 0.5)))
+    """Share of correct signs; on the values (.data): a metric is not part of the graph."""
+    return float(np.mean((logits.data > 0) == (np.asarray(getattr(targets, "data", targets)) > 0.5)))
 
 
 def train(model, loader, X_test, y_test, epochs: int, lr: float, grad_norms):

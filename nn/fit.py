@@ -73,6 +73,10 @@ def _set_mode(model, training: bool) -> None:
         switch()
 
 
+def _values(x) -> np.ndarray:
+    return x.data if isinstance(x, Tensor) else np.asarray(x)
+
+
 def _run_epoch(model, loss_fn, data, metrics, optimizer=None, bar=None) -> dict[str, float]:
     """One pass over ``data``; trains when ``optimizer`` is given.  Sample-weighted means."""
     totals = dict.fromkeys(["loss", *metrics], 0.0)
@@ -90,7 +94,8 @@ def _run_epoch(model, loss_fn, data, metrics, optimizer=None, bar=None) -> dict[
         seen += n
         totals["loss"] += float(loss.item()) * n
         for name, fn in metrics.items():
-            totals[name] += float(fn(np.asarray(output), np.asarray(targets))) * n
+            # Metrics see plain arrays: the outputs detached from the graph (values, no gradient).
+            totals[name] += float(fn(_values(output), _values(targets))) * n
         if bar is not None:
             bar.update(1)
     if seen == 0:

@@ -409,11 +409,16 @@ SPECS: list[OpSpec] = [
     unary("arctan", reference=np.arctan),
     unary("sign", NONZERO, reference=np.sign),
     unary("negative", reference=np.negative),
+    OpSpec("positive", np.positive, reference=SAME),
     OpSpec("astype", lambda x: ag.astype(x, np.float64), keeps_dtype=False,
            reference=lambda x: x.astype(np.float64)),
     OpSpec("astype[method]", lambda x: x.astype(np.float64), keeps_dtype=False, reference=SAME),
     OpSpec("clip", clip_fn, domains=(Domain(avoid=(-0.5, 0.0, 0.5)),), params=clip_params,
            reference=lambda x, bounds, spelling: np.clip(x, *bounds)),
+    # Tensor bounds get the gradient where they bind (lo > hi included: NumPy gives hi there).
+    OpSpec("clip[tensor bounds]", lambda x, lo, hi: np.clip(x, lo, hi), arity=3, broadcast=True,
+           distinct=True, reference=SAME),
+    OpSpec("**[zero exponent]", lambda x: x ** 0.0, zeros=True, reference=SAME),
     # elementwise, binary (broadcasting)
     binary("add", ag.add, reference=np.add),
     binary("subtract", ag.subtract, reference=np.subtract),
@@ -526,6 +531,15 @@ SPECS: list[OpSpec] = [
     OpSpec("einsum", lambda *xs, subscripts: ag.einsum(subscripts, *xs), arity=None,
            cases=einsum_cases(), reference=lambda *xs, subscripts: np.einsum(subscripts, *xs)),
 ]
+
+# The NumPy-coverage families keep their rows beside this file, one module per family; they are
+# part of this one table (imported last: they build their rows with the helpers above).
+from op_rows_elementwise import ROWS as _ELEMENTWISE  # noqa: E402
+from op_rows_linalg import ROWS as _LINALG  # noqa: E402
+from op_rows_reduce import ROWS as _REDUCE  # noqa: E402
+from op_rows_shape import ROWS as _SHAPE  # noqa: E402
+
+SPECS += _ELEMENTWISE + _REDUCE + _SHAPE + _LINALG
 
 SPECS_BY_NAME = {spec.name: spec for spec in SPECS}
 assert len(SPECS_BY_NAME) == len(SPECS), "duplicate row names in the op table"

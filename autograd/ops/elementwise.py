@@ -11,9 +11,10 @@ import math
 import numpy as np
 
 from ..engine import Op, apply, apply1, apply2
+from .routing import implements
 
 __all__ = ["add", "subtract", "multiply", "divide", "power", "negative", "exp", "log", "log1p",
-           "expm1", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu", "arctan", "sign",
+           "expm1", "sqrt", "abs", "positive", "sin", "cos", "tanh", "sigmoid", "relu", "arctan", "sign",
            "maximum", "minimum", "where", "clip", "astype"]
 
 
@@ -64,9 +65,18 @@ class Pow(Op):
 
     def backward(self, g):
         a, b = self.inputs
-        ga = g * b * a ** (b - 1) if self.needs_grad(0) else None
+        ga = g * _power_slope(a, b) if self.needs_grad(0) else None
         gb = g * a ** b * _log_base(a) if self.needs_grad(1) else None
         return ga, gb
+
+
+def _power_slope(a, b):
+    """d(a^b)/da = b a^(b-1), taken as 0 where b == 0: a^0 is constant, and a^(-1) at a = 0 would
+    turn the 0 into 0 * inf = NaN (PyTorch's values, at every order)."""
+    if isinstance(b, (int, float)) and not isinstance(b, np.generic):
+        return b * a ** (b - 1) if b != 0 else a * 0.0
+    # Only 0^(-1) needs the guard; elsewhere b a^(b-1) is 0 at b = 0 and keeps its b-derivative.
+    return b * a ** np.where(np.logical_and(b == 0, a == 0), 1, b - 1)
 
 
 def _log_base(a):
@@ -75,6 +85,13 @@ def _log_base(a):
     if isinstance(a, (int, float)) and not isinstance(a, np.generic):
         return 0.0 if a == 0 else math.log(a) if a > 0 else math.nan
     return np.where(a == 0, 0.0, np.log(np.where(a == 0, 1.0, a)))
+
+
+class Pos(Op):
+    """d(+x) = dx"""
+    name = "positive"
+    def forward(self, x): return np.positive(x)
+    def backward(self, g): return g
 
 
 class Neg(Op):
@@ -243,21 +260,29 @@ class Where(Op):
 
 
 class Clip(Op):
-    """d/dx clip(x, lo, hi) = 1 where lo <= x <= hi (boundaries included), else 0"""
+    """d clip(x, lo, hi) = dx where lo <= x <= hi (boundaries included), dlo where x < lo,
+    dhi where x > hi (and everywhere when lo > hi, where NumPy gives hi)"""
     save_inputs = True
 
     def forward(self, x, lo, hi):
-        self.lo, self.hi = lo, hi
         return np.clip(x, lo, hi)
 
     def backward(self, g):
-        x = self.inputs[0]
-        inside = np.ones(x.shape, dtype=bool)
-        if self.lo is not None:
-            inside = inside & np.asarray(x >= self.lo)
-        if self.hi is not None:
-            inside = inside & np.asarray(x <= self.hi)
-        return g * inside, None, None
+        x, lo, hi = self.inputs
+        inside = np.ones(np.shape(x), dtype=bool)
+        below = np.zeros(np.shape(x), dtype=bool)
+        if lo is not None:
+            below = np.asarray(x < lo)
+            inside = inside & np.asarray(x >= lo)
+        if hi is not None:
+            inside = inside & np.asarray(x <= hi)
+            above = ~inside & ~below if lo is None else ~inside & ~(below & np.asarray(lo <= hi))
+            below = ~inside & ~above
+        else:
+            above = None
+        return (g * inside,
+                None if lo is None or self.parents[1] is None else g * below,
+                None if above is None or self.parents[2] is None else g * above)
 
 
 # ---- public functions ---------------------------------------------------------------------------
@@ -268,45 +293,141 @@ def _plain(value):
     return value.data if isinstance(value, Tensor) else np.asarray(value)
 
 
+@implements(np.add)
 def add(a, b): return apply2(Add, a, b)
+
+
+@implements(np.subtract)
 def subtract(a, b): return apply2(Sub, a, b)
+
+
+@implements(np.multiply)
 def multiply(a, b): return apply2(Mul, a, b)
+
+
+@implements(np.divide)
 def divide(a, b): return apply2(Div, a, b)
+
+
+@implements(np.power)
 def power(a, b): return apply2(Pow, a, b)
+
+
+@implements(np.negative)
 def negative(x): return apply1(Neg, x)
+
+
+@implements(np.positive)
+def positive(x):
+    """+x: the same values (a copy, as NumPy's ufunc makes), the gradient passes through"""
+    return apply1(Pos, x)
+
+
+@implements(np.exp)
 def exp(x): return apply1(Exp, x)
+
+
+@implements(np.log)
 def log(x): return apply1(Log, x)
+
+
+@implements(np.log1p)
 def log1p(x): return apply1(Log1p, x)
+
+
+@implements(np.expm1)
 def expm1(x): return apply1(Expm1, x)
+
+
+@implements(np.sqrt)
 def sqrt(x): return apply1(Sqrt, x)
+
+
+@implements(np.absolute)
 def abs(x): return apply1(Abs, x)  # noqa: A001 - NumPy's name
+
+
+@implements(np.sin)
 def sin(x): return apply1(Sin, x)
+
+
+@implements(np.cos)
 def cos(x): return apply1(Cos, x)
+
+
+@implements(np.tanh)
 def tanh(x): return apply1(Tanh, x)
+
+
 def sigmoid(x): return apply1(Sigmoid, x)
 def relu(x): return apply1(ReLU, x)
+
+
+@implements(np.arctan)
 def arctan(x): return apply1(ArcTan, x)
+
+
+@implements(np.sign)
 def sign(x): return apply1(Sign, x)
+
+
+@implements(np.maximum)
 def maximum(a, b): return apply2(Maximum, a, b)
+
+
+@implements(np.minimum)
 def minimum(a, b): return apply2(Minimum, a, b)
-def where(cond, a, b): return apply(Where, a, b, cond=_plain(cond).astype(bool, copy=False))
+
+
+@implements(np.where)
+def where(condition, x=None, y=None, /):
+    """np.where: elements of x where condition holds, else of y; with the condition alone, the
+    indices where it holds (integer Tensors, no gradient)."""
+    if x is None and y is None:
+        from .routing import _wrap
+        return _wrap(np.nonzero(_plain(condition)))
+    if x is None or y is None:
+        raise TypeError("where: either both or neither of x and y should be given")
+    return apply(Where, x, y, cond=_plain(condition).astype(bool, copy=False))
 
 
 def _bound(value):
-    """A clip bound as NumPy takes it; Python scalars stay Python scalars (weak promotion keeps
-    float32 float32), Tensors become arrays (bounds get no gradient)."""
-    if value is None or isinstance(value, (int, float)):
+    """A clip bound as NumPy takes it: Python scalars stay Python scalars (weak promotion keeps
+    float32 float32); Tensor bounds get their gradient where they bind."""
+    from ..tensor import Tensor
+    if value is None or isinstance(value, (int, float, Tensor)):
         return value
-    return _plain(value)
+    return np.asarray(value)
+
+
+_NO_BOUND = object()
 
 
 def clip(x, lo=None, hi=None):
+    """clip(x, lo, hi), as np.clip; a bound that is a Tensor gets the gradient where it binds"""
+    if lo is None and hi is None:
+        raise ValueError("clip: at least one of the bounds lo and hi must be given")
     return apply(Clip, x, _bound(lo), _bound(hi))
+
+
+@implements(np.clip)
+def _np_clip(a, a_min=_NO_BOUND, a_max=_NO_BOUND, out=None, *, min=_NO_BOUND,  # noqa: A002
+             max=_NO_BOUND):  # noqa: A002
+    from .routing import no_out
+    no_out("clip", out)
+    if a_min is not _NO_BOUND and min is not _NO_BOUND or a_max is not _NO_BOUND and max is not _NO_BOUND:
+        raise TypeError("np.clip: pass each bound once (a_min or min, a_max or max)")
+    lo = a_min if a_min is not _NO_BOUND else (None if min is _NO_BOUND else min)
+    hi = a_max if a_max is not _NO_BOUND else (None if max is _NO_BOUND else max)
+    return clip(a, lo, hi)
 
 
 def astype(x, dtype):
     from ..tensor import Tensor
     dtype = np.dtype(dtype)
+    if dtype.kind == "c":
+        raise TypeError(f"astype: complex dtypes are not supported (got {dtype}); graphgrad "
+                        "tensors hold bool, integer or floating-point data")
     if isinstance(x, Tensor) and x.requires_grad and dtype.kind != "f":
         return Tensor._make(x.data.astype(dtype), None)   # integer/bool casts end the graph
     return apply(AsType, x, dtype=dtype)

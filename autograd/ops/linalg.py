@@ -7,6 +7,7 @@ import string
 import numpy as np
 
 from ..engine import Op, apply
+from .routing import implements
 
 __all__ = ["matmul", "einsum"]
 
@@ -144,9 +145,21 @@ def _onto_diagonals(g, target: str, term: str, sizes: dict):
     return np.einsum(spec, g, *[m for _, m in eyes])
 
 
+@implements(np.matmul)
 def matmul(a, b): return apply(MatMul, a, b)
 
 
 def einsum(subscripts: str, *operands):
     """np.einsum's contraction, differentiable in every operand."""
     return apply(Einsum, *operands, subscripts=subscripts)
+
+
+@implements(np.einsum)
+def _np_einsum(*operands, out=None, optimize=False):
+    """np.einsum in its subscripts-string form (the sublist form is converted by the caller)."""
+    from .routing import no_out
+    no_out("einsum", out)
+    if not operands or not isinstance(operands[0], str):
+        raise TypeError("np.einsum: only the subscripts-string form is supported on Tensors, "
+                        "e.g. np.einsum('ij,jk->ik', a, b)")
+    return einsum(operands[0], *operands[1:])

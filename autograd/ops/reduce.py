@@ -11,7 +11,9 @@ import math
 import numpy as np
 
 from ..engine import Op, apply
-from .elementwise import quiet_exp
+from .elementwise import astype as _astype, maximum as _maximum, minimum as _minimum, quiet_exp
+from .elementwise import where as _where
+from .routing import implements, no_out
 
 __all__ = ["sum", "mean", "max", "min", "prod", "var", "std", "logsumexp", "norm", "cumsum",
            "argmax", "argmin"]
@@ -220,20 +222,133 @@ class CumSum(Op):
 
 
 # ---- public functions ---------------------------------------------------------------------------
+#
+# ag.sum(x, axis, keepdims) keeps its short positional form; NumPy's keywords (dtype=, initial=,
+# where=) are keyword-only here, and the np.* adapters below take NumPy's positional order.
 
-def sum(x, axis=None, keepdims=False): return apply(Sum, x, axis=axis, keepdims=keepdims)  # noqa: A001
-def mean(x, axis=None, keepdims=False): return apply(Mean, x, axis=axis, keepdims=keepdims)
-def max(x, axis=None, keepdims=False): return apply(Max, x, axis=axis, keepdims=keepdims)  # noqa: A001
-def min(x, axis=None, keepdims=False): return apply(Min, x, axis=axis, keepdims=keepdims)  # noqa: A001
-def prod(x, axis=None, keepdims=False): return apply(Prod, x, axis=axis, keepdims=keepdims)
-
-
-def var(x, axis=None, keepdims=False, ddof=0):
-    return apply(Var, x, axis=axis, keepdims=keepdims, ddof=ddof)
+_NO_VALUE = None   # NumPy's "not given" for initial=
 
 
-def std(x, axis=None, keepdims=False, ddof=0):
-    return apply(Std, x, axis=axis, keepdims=keepdims, ddof=ddof)
+def _prepare(x, dtype, where, fill):
+    """x cast to dtype (NumPy casts before reducing), with entries outside where= set to fill."""
+    if dtype is not None:
+        x = _astype(x, dtype)
+    if where is not True and where is not None:
+        from .elementwise import _plain
+        x = _where(_plain(where), x, fill)
+    return x
+
+
+def sum(x, axis=None, keepdims=False, *, dtype=None, initial=None, where=True):  # noqa: A001
+    """d/dx_i sum(x) = 1 (0 outside where=)"""
+    out = apply(Sum, _prepare(x, dtype, where, 0), axis=axis, keepdims=keepdims)
+    return out if initial is None else out + initial
+
+
+def mean(x, axis=None, keepdims=False, *, dtype=None, where=True):
+    """d/dx_i mean(x) = 1/n, n counting the entries inside where="""
+    if where is True or where is None:
+        return apply(Mean, _prepare(x, dtype, True, 0), axis=axis, keepdims=keepdims)
+    from .elementwise import _plain
+    mask = np.broadcast_to(_plain(where), np.shape(x))
+    count = mask.sum(axis=axis, keepdims=keepdims)
+    total = sum(x, axis, keepdims, dtype=dtype, where=mask)
+    # A 0-d count divides as a Python int, so NumPy's weak promotion keeps float32 float32.
+    return total / (count.astype(total.dtype) if np.ndim(count) else int(count))
+
+
+def _extreme(cls, pick, x, axis, keepdims, initial, where, name):
+    if where is not True and where is not None and initial is None:
+        raise ValueError(f"{name}: a where= mask needs initial= (the reduction has no identity)")
+    fill = -np.inf if cls is Max else np.inf
+    out = apply(cls, _prepare(x, None, where, fill), axis=axis, keepdims=keepdims)
+    return out if initial is None else pick(out, initial)
+
+
+def max(x, axis=None, keepdims=False, *, initial=None, where=True):  # noqa: A001
+    """d/dx_i max(x) = 1/k for the k entries equal to the maximum (ties with initial split too)"""
+    return _extreme(Max, _maximum, x, axis, keepdims, initial, where, "max")
+
+
+def min(x, axis=None, keepdims=False, *, initial=None, where=True):  # noqa: A001
+    """d/dx_i min(x) = 1/k for the k entries equal to the minimum (ties with initial split too)"""
+    return _extreme(Min, _minimum, x, axis, keepdims, initial, where, "min")
+
+
+def prod(x, axis=None, keepdims=False, *, dtype=None, initial=None, where=True):
+    out = apply(Prod, _prepare(x, dtype, where, 1), axis=axis, keepdims=keepdims)
+    return out if initial is None else out * initial
+
+
+def _ddof(ddof, correction, name):
+    if correction is not None:
+        if ddof != 0:
+            raise TypeError(f"{name}: pass ddof or correction, not both")
+        return correction
+    return ddof
+
+
+def var(x, axis=None, keepdims=False, ddof=0, *, dtype=None, correction=None):
+    return apply(Var, _prepare(x, dtype, True, 0), axis=axis, keepdims=keepdims,
+                 ddof=_ddof(ddof, correction, "var"))
+
+
+def std(x, axis=None, keepdims=False, ddof=0, *, dtype=None, correction=None):
+    return apply(Std, _prepare(x, dtype, True, 0), axis=axis, keepdims=keepdims,
+                 ddof=_ddof(ddof, correction, "std"))
+
+
+def _unsupported(name, key, value, default):
+    if value is not default:
+        raise TypeError(f"np.{name}: the keyword {key}= is not supported on Tensors")
+
+
+@implements(np.sum)
+def _np_sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
+    no_out("sum", out)
+    return sum(a, axis, keepdims, dtype=dtype, initial=initial, where=where)
+
+
+@implements(np.mean)
+def _np_mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
+    no_out("mean", out)
+    return mean(a, axis, keepdims, dtype=dtype, where=where)
+
+
+@implements(np.max, np.amax)
+def _np_max(a, axis=None, out=None, keepdims=False, initial=None, where=True):
+    no_out("max", out)
+    return max(a, axis, keepdims, initial=initial, where=where)
+
+
+@implements(np.min, np.amin)
+def _np_min(a, axis=None, out=None, keepdims=False, initial=None, where=True):
+    no_out("min", out)
+    return min(a, axis, keepdims, initial=initial, where=where)
+
+
+@implements(np.prod)
+def _np_prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
+    no_out("prod", out)
+    return prod(a, axis, keepdims, dtype=dtype, initial=initial, where=where)
+
+
+@implements(np.var)
+def _np_var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True,
+            mean=None, correction=None):
+    no_out("var", out)
+    _unsupported("var", "where", where, True)
+    _unsupported("var", "mean", mean, None)
+    return var(a, axis, keepdims, ddof, dtype=dtype, correction=correction)
+
+
+@implements(np.std)
+def _np_std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True,
+            mean=None, correction=None):
+    no_out("std", out)
+    _unsupported("std", "where", where, True)
+    _unsupported("std", "mean", mean, None)
+    return std(a, axis, keepdims, ddof, dtype=dtype, correction=correction)
 
 
 def logsumexp(x, axis=None, keepdims=False):
@@ -254,7 +369,14 @@ def norm(x, ord=2, axis=None, keepdims=False):
     raise ValueError(f"norm: ord must be 2, 1, inf or a number > 0, got {ord!r}")
 
 
-def cumsum(x, axis=None): return apply(CumSum, x, axis=axis)
+def cumsum(x, axis=None, *, dtype=None):
+    return apply(CumSum, _prepare(x, dtype, True, 0), axis=axis)
+
+
+@implements(np.cumsum)
+def _np_cumsum(a, axis=None, dtype=None, out=None):
+    no_out("cumsum", out)
+    return cumsum(a, axis, dtype=dtype)
 
 
 def _index_result(fn, x, axis, name):

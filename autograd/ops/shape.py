@@ -8,6 +8,7 @@ import numpy as np
 
 from ..engine import Op, apply
 from .reduce import normalize_axes
+from .routing import implements, no_out
 
 __all__ = ["reshape", "transpose", "squeeze", "expand_dims", "broadcast_to", "flatten", "pad",
            "concatenate", "stack", "split"]
@@ -102,7 +103,32 @@ def _shape_arg(shape):
     return tuple(int(n) for n in shape)
 
 
-def reshape(x, *shape): return apply(Reshape, x, shape=_shape_arg(shape))
+def reshape(x, *shape, order="C"):
+    """x's entries in a new shape, read and written in C (row-major) or Fortran order"""
+    shape = _shape_arg(shape)
+    if order == "A":
+        data = getattr(x, "data", x)
+        order = "F" if np.isfortran(np.asarray(data)) else "C"
+    if order == "C":
+        return apply(Reshape, x, shape=shape)
+    if order != "F":
+        raise ValueError(f"reshape: order must be 'C', 'F' or 'A', got {order!r}")
+    # Fortran order is C order on the reversed axes.
+    return transpose(apply(Reshape, transpose(x), shape=shape[::-1]))
+
+
+@implements(np.reshape)
+def _np_reshape(a, /, shape=None, order="C", *, newshape=None, copy=None):
+    if (shape is None) == (newshape is None):
+        raise TypeError("np.reshape: give the new shape once (shape=, or the deprecated newshape=)")
+    if copy is False:
+        raise ValueError("np.reshape: copy=False is not supported on Tensors (a result is a "
+                         "new Tensor)")
+    return reshape(a, shape if shape is not None else newshape, order=order)
+
+
+@implements(np.transpose)
+def _np_transpose(a, axes=None): return transpose(a, axes)
 
 
 def transpose(x, *axes):
@@ -111,6 +137,7 @@ def transpose(x, *axes):
     return apply(Transpose, x, axes=tuple(axes) if axes else None)
 
 
+@implements(np.squeeze)
 def squeeze(x, axis=None):
     shape = np.shape(x)
     if axis is None:
@@ -124,9 +151,14 @@ def squeeze(x, axis=None):
     return reshape(x, tuple(n for i, n in enumerate(shape) if i not in axes))
 
 
+@implements(np.expand_dims)
 def expand_dims(x, axis):
     shape = np.shape(x)
     return reshape(x, np.expand_dims(np.empty(shape, dtype=bool), axis).shape)
+
+
+@implements(np.broadcast_to)
+def _np_broadcast_to(array, shape, subok=False): return broadcast_to(array, shape)
 
 
 def broadcast_to(x, shape):
@@ -141,12 +173,47 @@ def pad(x, pad_width, constant_values=0):
     return apply(Pad, x, pad_width=pad_width, constant_values=constant_values)
 
 
-def concatenate(seq, axis=0): return apply(Concatenate, *seq, axis=axis)
+@implements(np.pad)
+def _np_pad(array, pad_width, mode="constant", *, constant_values=0):
+    if mode != "constant":
+        raise TypeError(f"np.pad: mode={mode!r} is not supported on Tensors yet (only 'constant')")
+    return pad(array, pad_width, constant_values)
 
 
-def stack(seq, axis=0): return apply(Stack, *seq, axis=axis)
+def _join_dtype(seq, dtype, casting, name):
+    """The inputs cast to dtype= (NumPy casts every input, under casting=, before joining)."""
+    if dtype is None:
+        return seq
+    from .elementwise import astype
+    for x in seq:
+        source = np.result_type(getattr(x, "data", x))
+        if not np.can_cast(source, dtype, casting=casting):
+            raise TypeError(f"{name}: cannot cast {source} to {np.dtype(dtype)} under "
+                            f"casting={casting!r}")
+    return [astype(x, dtype) for x in seq]
 
 
+def concatenate(seq, axis=0, *, dtype=None, casting="same_kind"):
+    return apply(Concatenate, *_join_dtype(list(seq), dtype, casting, "concatenate"), axis=axis)
+
+
+def stack(seq, axis=0, *, dtype=None, casting="same_kind"):
+    return apply(Stack, *_join_dtype(list(seq), dtype, casting, "stack"), axis=axis)
+
+
+@implements(np.concatenate)
+def _np_concatenate(arrays, /, axis=0, out=None, *, dtype=None, casting="same_kind"):
+    no_out("concatenate", out)
+    return concatenate(arrays, axis, dtype=dtype, casting=casting)
+
+
+@implements(np.stack)
+def _np_stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
+    no_out("stack", out)
+    return stack(arrays, axis, dtype=dtype, casting=casting)
+
+
+@implements(np.split)
 def split(x, indices_or_sections, axis=0):
     """Like np.split: a list of Tensors, each a differentiable slice of x."""
     from ..tensor import Tensor
