@@ -334,14 +334,14 @@ def test_clip_grad_norm_scales_jointly_and_returns_the_norm():
     a, b = nn.Parameter(np.zeros(2)), nn.Parameter(np.zeros(1))
     a.grad, b.grad = np.array([3.0, 0.0]), np.array([4.0])
     total = nn.utils.clip_grad_norm_([a, b], max_norm=1.0)
-    assert total == pytest.approx(5.0)
+    assert total.shape == () and total.item() == pytest.approx(5.0)
     np.testing.assert_allclose(np.concatenate([a.grad, b.grad]), [0.6, 0, 0.8], atol=1e-6)
-    assert nn.utils.clip_grad_norm_([a, b], max_norm=10.0) == pytest.approx(1.0, abs=1e-5)
+    assert nn.utils.clip_grad_norm_([a, b], max_norm=10.0).item() == pytest.approx(1.0, abs=1e-5)
     np.testing.assert_allclose(a.grad, [0.6, 0], atol=1e-6)       # under the limit: unchanged
     a.grad = np.array([-3.0, 0.5])
     nn.utils.clip_grad_value_([a], 1.0)
     np.testing.assert_array_equal(a.grad, [-1.0, 0.5])
-    assert nn.utils.clip_grad_norm_([nn.Parameter(np.zeros(1))], 1.0) == 0.0
+    assert nn.utils.clip_grad_norm_([nn.Parameter(np.zeros(1))], 1.0).item() == 0.0
 
 
 def test_l2_penalty_of_a_module_is_half_the_sum_of_squares():

@@ -308,7 +308,8 @@ def test_state_dict_names_are_flat():
     opt.step()
     sd = opt.state_dict()
     assert set(sd) == {"param_groups.0.params", "param_groups.0.lr", "param_groups.0.betas",
-                       "param_groups.0.eps", "param_groups.0.weight_decay", "state.0.step",
+                       "param_groups.0.eps", "param_groups.0.weight_decay",
+                       "param_groups.0.amsgrad", "param_groups.0.maximize", "state.0.step",
                        "state.0.exp_avg", "state.0.exp_avg_sq"}
     assert all(isinstance(v, np.ndarray) for v in sd.values())
     assert sd["state.0.step"] == 1 and sd["param_groups.0.lr"] == 0.1

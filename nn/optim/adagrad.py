@@ -13,16 +13,17 @@ __all__ = ["Adagrad"]
 
 class Adagrad(Optimizer):
     """``s <- s + g^2``; ``p <- p - clr * g / (sqrt(s) + eps)`` with
-    ``clr = lr / (1 + (t - 1) * lr_decay)``.  Defaults are PyTorch's."""
+    ``clr = lr / (1 + (t - 1) * lr_decay)``; ``maximize`` negates the gradient first.  Defaults
+    are PyTorch's."""
 
     non_negative = ("lr_decay", "weight_decay", "initial_accumulator_value", "eps")
 
     def __init__(self, params: Iterable, lr: float = 1e-2, lr_decay: float = 0.0,
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
-                 eps: float = 1e-10) -> None:
+                 eps: float = 1e-10, *, maximize: bool = False) -> None:
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value,
-                                      eps=eps))
+                                      eps=eps, maximize=bool(maximize)))
 
     def _state_names(self, group: dict) -> tuple[str, ...]:
         return ("step", "sum")
@@ -30,11 +31,13 @@ class Adagrad(Optimizer):
     def _update(self) -> None:
         for group in self.param_groups:
             lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
-            decay = group["weight_decay"]
+            decay, maximize = group["weight_decay"], group["maximize"]
             for p in group["params"]:
                 g = p.grad
                 if g is None:
                     continue
+                if maximize:
+                    g = -g
                 state = self.state.get(p)
                 if state is None:
                     state = self.state[p] = {

@@ -18,15 +18,19 @@ class Adam(Optimizer):
 
     ``t`` counts the steps in which *this* parameter had a gradient.  ``weight_decay`` adds
     ``weight_decay * p`` to the gradient (L2 regularisation, as PyTorch's Adam does).
+    ``amsgrad`` divides by the running maximum of ``v`` instead of ``v`` (Reddi et al.);
+    ``maximize`` negates the gradient first.
     """
 
     decoupled = False
     non_negative = ("eps", "weight_decay")
 
     def __init__(self, params: Iterable, lr: float = 1e-3, betas: tuple = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0) -> None:
+                 eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False, *,
+                 maximize: bool = False) -> None:
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
-                                      weight_decay=weight_decay))
+                                      weight_decay=weight_decay, amsgrad=bool(amsgrad),
+                                      maximize=bool(maximize)))
 
     def _check_group(self, group: dict) -> None:
         super()._check_group(group)
@@ -36,21 +40,27 @@ class Adam(Optimizer):
                              f"got {group['betas']}")
 
     def _state_names(self, group: dict) -> tuple[str, ...]:
-        return ("step", "exp_avg", "exp_avg_sq")
+        names = ("step", "exp_avg", "exp_avg_sq")
+        return names + ("max_exp_avg_sq",) if group.get("amsgrad") else names
 
     def _update(self) -> None:
         decoupled = self.decoupled
         for group in self.param_groups:
             lr, eps, decay = group["lr"], group["eps"], group["weight_decay"]
             beta1, beta2 = group["betas"]
+            amsgrad, maximize = group["amsgrad"], group["maximize"]
             for p in group["params"]:
                 g = p.grad
                 if g is None:
                     continue
+                if maximize:
+                    g = -g
                 state = self.state.get(p)
                 if state is None:
                     state = self.state[p] = {"step": 0, "exp_avg": np.zeros_like(p.data),
                                              "exp_avg_sq": np.zeros_like(p.data)}
+                    if amsgrad:
+                        state["max_exp_avg_sq"] = np.zeros_like(p.data)
                 state["step"] = t = state["step"] + 1
                 if decay:
                     if decoupled:
@@ -62,6 +72,9 @@ class Adam(Optimizer):
                 m += (1.0 - beta1) * g
                 v *= beta2
                 v += (1.0 - beta2) * (g * g)
+                if amsgrad:
+                    v = state["max_exp_avg_sq"]
+                    np.maximum(v, state["exp_avg_sq"], out=v)
                 # denom = sqrt(v / bc2) + eps, computed in one scratch array
                 denom = np.sqrt(v)
                 denom *= 1.0 / math.sqrt(1.0 - beta2 ** t)
@@ -78,5 +91,7 @@ class AdamW(Adam):
     decoupled = True
 
     def __init__(self, params: Iterable, lr: float = 1e-3, betas: tuple = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 1e-2) -> None:
-        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False, *,
+                 maximize: bool = False) -> None:
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                         amsgrad=amsgrad, maximize=maximize)

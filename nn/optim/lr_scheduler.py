@@ -2,22 +2,35 @@
 
 Call ``scheduler.step()`` once per epoch, after ``optimizer.step()``.  Constructing a scheduler
 records each group's ``initial_lr`` and sets epoch 0.  The rules are PyTorch's chainable ones:
-each step multiplies the group's *current* lr, so schedulers compose and respect manual changes.
+each step multiplies the group's *current* lr, so schedulers compose and respect manual changes;
+``step(epoch)`` jumps to an epoch with the closed form where a schedule has one (as PyTorch's,
+which SequentialLR relies on).  Every scheduler's ``state_dict`` is flat name -> array, as
+``nn.save`` stores.  OneCycleLR, CosineAnnealingWarmRestarts and ReduceLROnPlateau live in
+lr_cycles.py and are importable from here.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
+from collections import Counter
+from typing import Callable
 
 import numpy as np
 
 from .optimizer import Optimizer
 
-__all__ = ["LRScheduler", "StepLR", "ExponentialLR", "CosineAnnealingLR"]
+__all__ = ["LRScheduler", "StepLR", "ExponentialLR", "CosineAnnealingLR", "MultiStepLR",
+           "LambdaLR", "MultiplicativeLR", "ConstantLR", "LinearLR", "SequentialLR",
+           "ChainedScheduler", "OneCycleLR", "CosineAnnealingWarmRestarts", "ReduceLROnPlateau"]
 
 
 class LRScheduler:
-    """Base class: ``last_epoch`` counts ``step()`` calls; subclasses give ``_next_lrs()``."""
+    """Base class: ``last_epoch`` counts ``step()`` calls; subclasses give ``_next_lrs()`` (the
+    chainable rule) and may give ``_closed_form_lrs()`` (the lr at ``last_epoch`` from
+    ``base_lrs``).  ``state_attrs`` names further attributes that ``state_dict`` saves."""
+
+    state_attrs: tuple[str, ...] = ()
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         if not isinstance(optimizer, Optimizer):
@@ -40,35 +53,71 @@ class LRScheduler:
     def _next_lrs(self) -> list[float]:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def step(self) -> None:
-        """Advance one epoch and write the new lr into every param group."""
+    def _closed_form_lrs(self) -> list[float] | None:
+        return None
+
+    def _current(self) -> list[float]:
+        return [g["lr"] for g in self.optimizer.param_groups]
+
+    def step(self, epoch: int | None = None) -> None:
+        """Advance one epoch (or jump to ``epoch``) and write the new lr into every group."""
         self._step_count += 1
-        self.last_epoch += 1
-        lrs = self._next_lrs()
+        if epoch is None:
+            self.last_epoch += 1
+            lrs = self._next_lrs()
+        else:
+            self.last_epoch = epoch
+            lrs = self._closed_form_lrs()
+            if lrs is None:
+                lrs = self._next_lrs()
         for group, lr in zip(self.optimizer.param_groups, lrs):
             group["lr"] = float(lr)
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+        self._last_lr = self._current()
 
     def get_last_lr(self) -> list[float]:
         return list(self._last_lr)
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        """Flat name -> array (``last_epoch``, ``base_lrs``), as nn.save stores."""
-        return {"last_epoch": np.array(self.last_epoch), "base_lrs": np.array(self.base_lrs),
-                "step_count": np.array(self._step_count)}
+        """Flat name -> array: ``last_epoch``, ``base_lrs``, ``step_count``, ``last_lr`` and the
+        schedule's own counters (``state_attrs``)."""
+        out = {"last_epoch": np.array(self.last_epoch), "base_lrs": np.array(self.base_lrs),
+               "step_count": np.array(self._step_count), "last_lr": np.array(self._last_lr)}
+        for name in self.state_attrs:
+            out[name] = np.array(getattr(self, name))
+        return out
 
     def load_state_dict(self, state_dict: dict) -> None:
-        keys = {"last_epoch", "base_lrs", "step_count"}
-        if set(state_dict) != keys:
-            raise ValueError(f"{type(self).__name__}.load_state_dict: expected keys "
-                             f"{sorted(keys)}, got {sorted(state_dict)}")
-        base_lrs = np.asarray(state_dict["base_lrs"], dtype=float)
-        if base_lrs.shape != (len(self.base_lrs),):
-            raise ValueError(f"{type(self).__name__}.load_state_dict: base_lrs has shape "
-                             f"{base_lrs.shape}, the optimizer has {len(self.base_lrs)} groups")
-        self.base_lrs = [float(x) for x in base_lrs]
+        """Restore what ``state_dict`` saved; checked first, so a mismatch changes nothing.
+        (``last_lr`` may be absent: checkpoints written before it was saved.)"""
+        name = type(self).__name__
+        keys = {"last_epoch", "base_lrs", "step_count", *self.state_attrs}
+        if not keys <= set(state_dict) <= keys | {"last_lr"}:
+            raise ValueError(f"{name}.load_state_dict: expected keys "
+                             f"{sorted(keys | {'last_lr'})}, got {sorted(state_dict)}")
+        groups = len(self.base_lrs)
+        lists = {}
+        for key in ("base_lrs", "last_lr"):
+            if key in state_dict:
+                values = np.asarray(state_dict[key], dtype=float)
+                if values.shape != (groups,):
+                    raise ValueError(f"{name}.load_state_dict: {key} has shape {values.shape}, "
+                                     f"the optimizer has {groups} groups")
+                lists[key] = [float(x) for x in values]
+        extras = {}
+        for attr in self.state_attrs:
+            value, current = np.asarray(state_dict[attr]), getattr(self, attr)
+            if value.shape != np.shape(current):
+                raise ValueError(f"{name}.load_state_dict: {attr} has shape {value.shape}, "
+                                 f"expected {np.shape(current)}")
+            extras[attr] = (int(value) if isinstance(current, int) else
+                            float(value) if value.shape == () else value.tolist())
+        self.base_lrs = lists["base_lrs"]
+        if "last_lr" in lists:
+            self._last_lr = lists["last_lr"]
         self.last_epoch = int(state_dict["last_epoch"])
         self._step_count = int(state_dict["step_count"])
+        for attr, value in extras.items():
+            setattr(self, attr, value)
 
 
 class StepLR(LRScheduler):
@@ -88,6 +137,9 @@ class StepLR(LRScheduler):
             return lrs
         return [lr * self.gamma for lr in lrs]
 
+    def _closed_form_lrs(self) -> list[float]:
+        return [b * self.gamma ** (self.last_epoch // self.step_size) for b in self.base_lrs]
+
 
 class ExponentialLR(LRScheduler):
     """Multiply lr by ``gamma`` every epoch: ``lr = initial * gamma^epoch``."""
@@ -101,6 +153,9 @@ class ExponentialLR(LRScheduler):
         if self.last_epoch == 0:
             return lrs
         return [lr * self.gamma for lr in lrs]
+
+    def _closed_form_lrs(self) -> list[float]:
+        return [b * self.gamma ** self.last_epoch for b in self.base_lrs]
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -119,6 +174,9 @@ class CosineAnnealingLR(LRScheduler):
         cosine = math.cos(math.pi * epoch / self.T_max)
         return self.eta_min + (base - self.eta_min) * (1 + cosine) / 2
 
+    def _closed_form_lrs(self) -> list[float]:
+        return [self._closed_form(base, self.last_epoch) for base in self.base_lrs]
+
     def _next_lrs(self) -> list[float]:
         groups, epoch, T = self.optimizer.param_groups, self.last_epoch, self.T_max
         if epoch == 0:
@@ -131,3 +189,213 @@ class CosineAnnealingLR(LRScheduler):
                     for g, base in zip(groups, self.base_lrs)]
         ratio = (1 + math.cos(math.pi * epoch / T)) / (1 + math.cos(math.pi * (epoch - 1) / T))
         return [self.eta_min + ratio * (g["lr"] - self.eta_min) for g in groups]
+
+
+class MultiStepLR(LRScheduler):
+    """Multiply lr by ``gamma`` at each milestone epoch (a milestone listed twice counts twice):
+    ``lr = initial * gamma^(number of milestones <= epoch)``."""
+
+    def __init__(self, optimizer: Optimizer, milestones, gamma: float = 0.1,
+                 last_epoch: int = -1) -> None:
+        self.milestones = Counter(int(m) for m in milestones)
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def _next_lrs(self) -> list[float]:
+        hits = self.milestones.get(self.last_epoch, 0)
+        return [lr * self.gamma ** hits for lr in self._current()]
+
+    def _closed_form_lrs(self) -> list[float]:
+        passed = bisect.bisect_right(sorted(self.milestones.elements()), self.last_epoch)
+        return [b * self.gamma ** passed for b in self.base_lrs]
+
+
+def _per_group(name: str, fn, optimizer: Optimizer) -> list[Callable]:
+    groups = len(optimizer.param_groups)
+    if callable(fn):
+        return [fn] * groups
+    fns = list(fn)
+    if len(fns) != groups or not all(callable(f) for f in fns):
+        raise ValueError(f"{name}: expected one function or {groups} (one per param group), got "
+                         f"{len(fns)}")
+    return fns
+
+
+class LambdaLR(LRScheduler):
+    """``lr = initial * lr_lambda(epoch)`` (one function, or one per param group).  The functions
+    are code, so state_dict does not hold them (as PyTorch for plain functions)."""
+
+    def __init__(self, optimizer: Optimizer, lr_lambda, last_epoch: int = -1) -> None:
+        self.lr_lambdas = _per_group("LambdaLR", lr_lambda, optimizer)
+        super().__init__(optimizer, last_epoch)
+
+    def _next_lrs(self) -> list[float]:
+        return [b * f(self.last_epoch) for b, f in zip(self.base_lrs, self.lr_lambdas)]
+
+
+class MultiplicativeLR(LRScheduler):
+    """``lr <- lr * lr_lambda(epoch)`` at every step after the first."""
+
+    def __init__(self, optimizer: Optimizer, lr_lambda, last_epoch: int = -1) -> None:
+        self.lr_lambdas = _per_group("MultiplicativeLR", lr_lambda, optimizer)
+        super().__init__(optimizer, last_epoch)
+
+    def _next_lrs(self) -> list[float]:
+        if self.last_epoch <= 0:
+            return self._current()
+        return [lr * f(self.last_epoch) for lr, f in zip(self._current(), self.lr_lambdas)]
+
+
+class ConstantLR(LRScheduler):
+    """``lr = initial * factor`` for the first ``total_iters`` epochs, then ``initial``."""
+
+    def __init__(self, optimizer: Optimizer, factor: float = 1.0 / 3, total_iters: int = 5,
+                 last_epoch: int = -1) -> None:
+        if not 0 <= factor <= 1:
+            raise ValueError(f"ConstantLR: factor must be in [0, 1], got {factor}")
+        self.factor, self.total_iters = factor, int(total_iters)
+        super().__init__(optimizer, last_epoch)
+
+    def _next_lrs(self) -> list[float]:
+        lrs = self._current()
+        if self.last_epoch == 0:
+            return [lr * self.factor for lr in lrs]
+        if self.last_epoch != self.total_iters:
+            return lrs
+        return [lr / self.factor for lr in lrs]
+
+    def _closed_form_lrs(self) -> list[float]:
+        on = self.last_epoch < self.total_iters
+        return [b * (self.factor if on else 1.0) for b in self.base_lrs]
+
+
+class LinearLR(LRScheduler):
+    """lr moves linearly from ``initial * start_factor`` to ``initial * end_factor`` over
+    ``total_iters`` epochs (the usual warm-up), then stays."""
+
+    def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3,
+                 end_factor: float = 1.0, total_iters: int = 5, last_epoch: int = -1) -> None:
+        if not 0 < start_factor <= 1 or not 0 <= end_factor <= 1:
+            raise ValueError(f"LinearLR: start_factor must be in (0, 1] and end_factor in "
+                             f"[0, 1], got {start_factor} and {end_factor}")
+        self.start_factor, self.end_factor = start_factor, end_factor
+        self.total_iters = int(total_iters)
+        super().__init__(optimizer, last_epoch)
+
+    def _next_lrs(self) -> list[float]:
+        lrs, epoch = self._current(), self.last_epoch
+        if epoch == 0:
+            return [lr * self.start_factor for lr in lrs]
+        if epoch > self.total_iters:
+            return lrs
+        span = self.end_factor - self.start_factor
+        ratio = 1.0 + span / (self.total_iters * self.start_factor + (epoch - 1) * span)
+        return [lr * ratio for lr in lrs]
+
+    def _closed_form_lrs(self) -> list[float]:
+        done = min(self.total_iters, self.last_epoch) / self.total_iters
+        factor = self.start_factor + (self.end_factor - self.start_factor) * done
+        return [b * factor for b in self.base_lrs]
+
+
+def _nested_state(schedulers) -> dict[str, np.ndarray]:
+    return {f"schedulers.{i}.{k}": v for i, s in enumerate(schedulers)
+            for k, v in s.state_dict().items()}
+
+
+def _load_nested(name: str, schedulers, state_dict: dict) -> None:
+    parts: list[dict] = [{} for _ in schedulers]
+    for key, value in state_dict.items():
+        if key in ("last_epoch", "last_lr"):
+            continue
+        head, _, rest = key.partition(".")
+        index, _, inner = rest.partition(".")
+        if head != "schedulers" or not index.isdigit() or int(index) >= len(schedulers):
+            raise ValueError(f"{name}.load_state_dict: unexpected key {key!r} (this one holds "
+                             f"{len(schedulers)} schedulers)")
+        parts[int(index)][inner] = value
+    for scheduler, part in zip(schedulers, parts):
+        scheduler.load_state_dict(part)
+
+
+class SequentialLR(LRScheduler):
+    """Run ``schedulers[0]`` until ``milestones[0]``, then ``schedulers[1]`` (restarted at its
+    epoch 0), ... e.g. a LinearLR warm-up followed by a CosineAnnealingLR, as PyTorch's."""
+
+    def __init__(self, optimizer: Optimizer, schedulers, milestones, last_epoch: int = -1) -> None:
+        self._schedulers, self._milestones = list(schedulers), [int(m) for m in milestones]
+        if len(self._milestones) != len(self._schedulers) - 1:
+            raise ValueError(f"SequentialLR: {len(self._schedulers)} schedulers need "
+                             f"{len(self._schedulers) - 1} milestones, got {len(milestones)}")
+        for s in self._schedulers:
+            if getattr(s, "optimizer", None) is not optimizer:
+                raise ValueError("SequentialLR: every scheduler must drive the optimizer given")
+        self.optimizer = optimizer
+        self.last_epoch = last_epoch + 1
+        self._step_count = 0
+        self.base_lrs = [g["initial_lr"] for g in optimizer.param_groups]
+        for group in optimizer.param_groups:      # undo what constructing the others did
+            group["lr"] = group["initial_lr"]
+        for s in self._schedulers:
+            s.last_epoch -= 1
+        first = self._schedulers[0]
+        first._step_count -= 1
+        first.step()
+        self._last_lr = first.get_last_lr()
+
+    def step(self, epoch: int | None = None) -> None:
+        self.last_epoch += 1
+        index = bisect.bisect_right(self._milestones, self.last_epoch)
+        scheduler = self._schedulers[index]
+        if index > 0 and self._milestones[index - 1] == self.last_epoch:
+            scheduler.step(0)
+        else:
+            scheduler.step()
+        self._last_lr = scheduler.get_last_lr()
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        return {"last_epoch": np.array(self.last_epoch), "last_lr": np.array(self._last_lr),
+                **_nested_state(self._schedulers)}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        if "last_epoch" not in state_dict:
+            raise ValueError("SequentialLR.load_state_dict: missing 'last_epoch'")
+        _load_nested("SequentialLR", self._schedulers, state_dict)
+        self.last_epoch = int(state_dict["last_epoch"])
+        self._last_lr = [float(x) for x in state_dict.get("last_lr", self._current())]
+
+
+class ChainedScheduler(LRScheduler):
+    """Step every scheduler at each ``step()``; their (multiplicative) effects compose."""
+
+    def __init__(self, schedulers, optimizer: Optimizer | None = None) -> None:
+        self._schedulers = list(schedulers)
+        if not self._schedulers:
+            raise ValueError("ChainedScheduler: needs at least one scheduler")
+        self.optimizer = optimizer if optimizer is not None else self._schedulers[0].optimizer
+        for s in self._schedulers:
+            if s.optimizer is not self.optimizer:
+                raise ValueError("ChainedScheduler: every scheduler must drive the same optimizer")
+        self.base_lrs = [g.get("initial_lr", g["lr"]) for g in self.optimizer.param_groups]
+        self.last_epoch, self._step_count = 0, 0
+        self._last_lr = self._current()
+
+    def step(self, epoch: int | None = None) -> None:
+        for scheduler in self._schedulers:
+            scheduler.step()
+        self.last_epoch += 1
+        self._last_lr = self._current()
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        return {"last_epoch": np.array(self.last_epoch), "last_lr": np.array(self._last_lr),
+                **_nested_state(self._schedulers)}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        if "last_epoch" not in state_dict:
+            raise ValueError("ChainedScheduler.load_state_dict: missing 'last_epoch'")
+        _load_nested("ChainedScheduler", self._schedulers, state_dict)
+        self.last_epoch = int(state_dict["last_epoch"])
+        self._last_lr = [float(x) for x in state_dict.get("last_lr", self._current())]
+
+
+from .lr_cycles import OneCycleLR, CosineAnnealingWarmRestarts, ReduceLROnPlateau  # noqa: E402

@@ -88,6 +88,12 @@ class Optimizer:
 
     # Hyperparameters that must be >= 0 (NaN fails too), checked for every group.
     non_negative: tuple[str, ...] = ()
+    # Hyperparameters added after checkpoints were first written: a state dict without them
+    # loads and keeps the live value (so older checkpoints keep loading).
+    added_later: tuple[str, ...] = ("initial_lr", "maximize", "amsgrad", "momentum_decay",
+                                    "decoupled_weight_decay")
+    # Per-parameter state entries that are scalars rather than arrays of the parameter's shape.
+    scalar_state: tuple[str, ...] = ("step",)
 
     def _check_group(self, group: dict) -> None:
         """Validate one group's hyperparameters (subclasses extend for rules of their own)."""
@@ -172,8 +178,8 @@ class Optimizer:
                 if hp == "params":
                     continue
                 key = f"param_groups.{g}.{hp}"
-                if key not in state_dict and hp == "initial_lr":
-                    continue   # saved before a scheduler was attached: keep the live value
+                if key not in state_dict and hp in self.added_later:
+                    continue   # saved before a scheduler was attached (or the option existed)
                 if key not in state_dict:
                     raise ValueError(f"{name}.load_state_dict: missing '{key}'")
                 used.add(key)
@@ -204,11 +210,11 @@ class Optimizer:
                                  f"parameter {i} has {list(names[i])})")
             value = np.asarray(state_dict[key])
             p = params[i]
-            if entry == "step":
+            if entry in self.scalar_state:
                 if value.shape != () or value.dtype.kind not in "iuf" or value < 0:
                     raise ValueError(f"{name}.load_state_dict: '{key}' must be a non-negative "
-                                     f"scalar count, got shape {value.shape} dtype {value.dtype}")
-                converted = int(value)
+                                     f"scalar, got shape {value.shape} dtype {value.dtype}")
+                converted = int(value) if entry == "step" else float(value)
             else:
                 if value.shape != p.shape or value.dtype.kind not in "iuf":
                     raise ValueError(f"{name}.load_state_dict: '{key}' has shape {value.shape} "

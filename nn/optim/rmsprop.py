@@ -16,15 +16,17 @@ class RMSprop(Optimizer):
 
     ``centered`` subtracts the square of a running mean of g from s (a variance estimate);
     ``momentum`` keeps ``b <- momentum b + g / (sqrt(s) + eps)`` and steps by ``lr * b``.
-    Defaults and order of operations are PyTorch's.
+    ``maximize`` negates the gradient first.  Defaults and order of operations are PyTorch's.
     """
 
     non_negative = ("alpha", "eps", "weight_decay", "momentum")
 
     def __init__(self, params: Iterable, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
-                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False) -> None:
+                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False, *,
+                 maximize: bool = False) -> None:
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                                      momentum=momentum, centered=centered))
+                                      momentum=momentum, centered=centered,
+                                      maximize=bool(maximize)))
 
     def _state_names(self, group: dict) -> tuple[str, ...]:
         names = ("step", "square_avg")
@@ -38,10 +40,13 @@ class RMSprop(Optimizer):
         for group in self.param_groups:
             lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
             decay, momentum, centered = group["weight_decay"], group["momentum"], group["centered"]
+            maximize = group["maximize"]
             for p in group["params"]:
                 g = p.grad
                 if g is None:
                     continue
+                if maximize:
+                    g = -g
                 state = self.state.get(p)
                 if state is None:
                     state = self.state[p] = {"step": 0, "square_avg": np.zeros_like(p.data)}

@@ -16,7 +16,8 @@ class SGD(Optimizer):
     ``momentum`` the buffer ``b <- momentum * b + (1 - dampening) * d`` (``b = d`` on a parameter's
     first step), and with ``nesterov`` the look-ahead ``d + momentum * b``.
 
-    This is PyTorch's convention.  With a constant lr it is the lecture's momentum term,
+    ``maximize`` ascends the objective (the gradient is negated first).  This is PyTorch's
+    convention.  With a constant lr it is the lecture's momentum term,
     ``dW(t) = -lr * dE/dW + momentum * dW(t-1)``, because ``dW(t) = -lr * b(t)``.
     """
 
@@ -24,9 +25,10 @@ class SGD(Optimizer):
 
     def __init__(self, params: Iterable, lr: float, momentum: float = 0.0,
                  nesterov: bool = False, weight_decay: float = 0.0,
-                 dampening: float = 0.0) -> None:
+                 dampening: float = 0.0, *, maximize: bool = False) -> None:
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
-                                      weight_decay=weight_decay, nesterov=nesterov))
+                                      weight_decay=weight_decay, nesterov=nesterov,
+                                      maximize=bool(maximize)))
 
     def _check_group(self, group: dict) -> None:
         super()._check_group(group)
@@ -40,10 +42,13 @@ class SGD(Optimizer):
         for group in self.param_groups:
             lr, momentum, decay = group["lr"], group["momentum"], group["weight_decay"]
             dampening, nesterov = group["dampening"], group["nesterov"]
+            maximize = group["maximize"]
             for p in group["params"]:
                 d = p.grad
                 if d is None:
                     continue
+                if maximize:
+                    d = -d          # ascend: PyTorch negates the gradient before anything else
                 if decay:
                     d = d + decay * p.data
                 if momentum:
