@@ -6,6 +6,7 @@ place that gathers them.
 
 from .layers.activation import (identity, binary_step, sigmoid, tanh, arctan, relu, prelu, elu,
                                 softplus, leaky_relu, gelu, silu, softmax, log_softmax, erf)
+from .layers.attention import scaled_dot_product_attention
 from .layers.conv import conv2d, unfold, fold
 from .layers.dropout import dropout
 from .layers.embedding import embedding
@@ -24,4 +25,4 @@ __all__ = ["identity", "binary_step", "sigmoid", "tanh", "arctan", "relu", "prel
            "layer_norm", "max_pool2d", "avg_pool2d", "rnn_cell", "lstm_cell", "gru_cell",
            "mse_loss", "l1_loss", "huber_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "smooth_l1_loss",
-           "kl_div", "l2_penalty", "one_hot", "pad", "normalize", "cosine_similarity"]
+           "kl_div", "l2_penalty", "scaled_dot_product_attention", "one_hot", "pad", "normalize", "cosine_similarity"]

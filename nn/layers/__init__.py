@@ -2,6 +2,7 @@
 
 from .activation import (Identity, BinaryStep, Sigmoid, Tanh, ArcTan, ReLU, PReLU, ELU, Softplus,
                          LeakyReLU, GELU, SiLU, Softmax, LogSoftmax)
+from .attention import MultiheadAttention
 from .container import Sequential, ModuleList, ModuleDict
 from .conv import Conv2d
 from .dropout import Dropout
@@ -10,9 +11,11 @@ from .linear import Linear, Flatten
 from .norm import BatchNorm1d, BatchNorm2d, LayerNorm
 from .pool import MaxPool2d, AvgPool2d
 from .recurrent import RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell
+from .transformer import TransformerEncoderLayer, TransformerEncoder
 
 __all__ = ["Identity", "BinaryStep", "Sigmoid", "Tanh", "ArcTan", "ReLU", "PReLU", "ELU",
            "Softplus", "LeakyReLU", "GELU", "SiLU", "Softmax", "LogSoftmax", "Sequential",
            "ModuleList", "ModuleDict", "Conv2d", "Dropout", "Embedding", "Linear", "Flatten",
            "BatchNorm1d", "BatchNorm2d", "LayerNorm", "MaxPool2d", "AvgPool2d", "RNN", "LSTM",
-           "GRU", "RNNCell", "LSTMCell", "GRUCell"]
+           "GRU", "RNNCell", "LSTMCell", "GRUCell", "MultiheadAttention", "TransformerEncoderLayer",
+           "TransformerEncoder"]
