@@ -143,6 +143,10 @@ class Tensor(TensorMethods):
                              f"this one has shape {self.shape}")
         return self.data.item()
 
+    def tolist(self):
+        """The values as (nested) Python numbers: like item(), a sanctioned way out of the graph."""
+        return self.data.tolist()
+
     def __float__(self) -> float:
         return float(self.item())
 

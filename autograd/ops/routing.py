@@ -94,9 +94,16 @@ INSPECTION: dict = {
 _UFUNC_DEFAULTS = {"casting": "same_kind", "order": "K", "subok": True}
 
 
+def numpy_name(func) -> str:
+    """How a NumPy callable is spelled by users: np.sum, np.linalg.inv, np.fft.fft."""
+    module = getattr(func, "__module__", None) or "numpy"
+    parts = [p for p in module.split(".")[1:] if not p.startswith("_")]
+    return ".".join(["np"] + parts + [func.__name__])
+
+
 def _refused(name: str, what: str = "function") -> TypeError:
     return TypeError(
-        f"np.{name}: graphgrad has no differentiable op for this NumPy {what}, and running it on "
+        f"{name}: graphgrad has no differentiable op for this NumPy {what}, and running it on "
         f"the raw data would silently drop the gradient. Use t.data (or t.numpy() / t.detach()) "
         f"to call plain NumPy on the values, or a graphgrad op (ag.matmul for np.dot, "
         f"ag.concatenate/ag.stack to join, ...)")
@@ -115,7 +122,7 @@ def call_ufunc(ufunc, method: str, inputs, kwargs):
         return _wrap(ufunc(*strip_tensors(inputs), **kwargs))
     handler = UFUNCS.get(ufunc)
     if handler is None:
-        raise _refused(name, "ufunc")
+        raise _refused(f"np.{name}", "ufunc")
     kwargs.pop("out", None)
     dtype = kwargs.pop("dtype", None)
     where = kwargs.pop("where", True)
@@ -141,13 +148,13 @@ def call_function(func, args, kwargs):
         return _wrap(result) if kind == _TENSOR else result
     handler = FUNCTIONS.get(func)
     if handler is None:
-        raise _refused(func.__name__)
+        raise _refused(numpy_name(func))
     try:
         return handler(*args, **kwargs)
     except TypeError as err:
         try:   # only a call that does not fit the handler's NumPy signature is reworded
             inspect.signature(handler).bind(*args, **kwargs)
         except TypeError as bind_err:
-            raise TypeError(f"np.{func.__name__}: {bind_err} (graphgrad implements only the "
+            raise TypeError(f"{numpy_name(func)}: {bind_err} (graphgrad implements only the "
                             f"keywords {list(inspect.signature(handler).parameters)})") from None
         raise err
