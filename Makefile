@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HYPOTHESIS_PROFILE ?= ci
 export HYPOTHESIS_PROFILE
 
-.PHONY: demo test test-fast bench bench-smoke dot clean
+.PHONY: demo test test-fast bench bench-smoke dot chromium playground clean
 
 $(VENV)/.installed-core: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,13 +24,27 @@ dot:
 		echo "hint: install graphviz (e.g. 'sudo apt-get install graphviz' or 'brew install graphviz') to render SVG graphs"; \
 	fi
 
+# Headless Chromium drives the Playground's browser tests (they skip without it, outside CI).
+chromium:
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "chromium is missing: installing the Debian packages chromium and chromium-driver with apt-get"; \
+		apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q chromium chromium-driver >/dev/null); \
+	else \
+		echo "hint: install chromium and chromium-driver to run the Playground's browser tests"; \
+	fi
+
+# The Playground: http://127.0.0.1:8765/ (PLAYGROUND_ARGS="--port 9000 --no-browser" to change).
+playground: $(VENV)/.installed-core dot
+	$(PY) -m viz.playground $(PLAYGROUND_ARGS)
+
 # The lecture's XOR network (xor_graph.svg), then the Playground spiral showcase
 # (graph.svg, boundary.png, loss.png, gradflow.png).
 demo: $(VENV)/.installed-core dot
 	$(PY) examples/xor.py
 	$(PY) examples/spiral.py
 
-test: $(VENV)/.installed-core dot
+test: $(VENV)/.installed-core dot chromium
 	$(PY) -m pytest -q
 
 test-fast: $(VENV)/.installed-core
