@@ -1,7 +1,204 @@
-"""Rows of the op table (tests/op_specs.py) for the NumPy-coverage ops of this family."""
+"""Rows of the op table (tests/op_specs.py) for the NumPy-coverage ops of the shape, joining and
+selection families.  Each row's ``fn`` is NumPy's own spelling applied to Tensors (so the row tests
+the routing and the op together) and, with ``reference=SAME``, the same call on ndarrays is the
+value it must match.  Ops that return several arrays are joined into one by ``joined``, each piece
+weighted differently so a gradient routed to the wrong piece is caught."""
 
 from __future__ import annotations
 
-from op_specs import OpSpec  # noqa: F401
+import numpy as np
+from hypothesis import strategies as st
 
-ROWS: list[OpSpec] = []
+import autograd.testing as agt
+from op_specs import SAME, OpSpec, divisors, one_shape, reshape_params, single_axis
+
+
+def joined(pieces):
+    """One array of the pieces (Tensors or ndarrays), piece i weighted by i + 1."""
+    return np.concatenate([np.ravel(p) * (i + 1.0) for i, p in enumerate(pieces)])
+
+
+def axis_of(shapes, allow_none=False):
+    return single_axis(shapes, allow_none=allow_none)
+
+
+def dims_at_least(n):
+    return one_shape(min_dims=n)
+
+
+# ---- strategies ----------------------------------------------------------------------------------
+
+@st.composite
+def moveaxis_params(draw, shapes):
+    ndim = len(shapes[0])
+    k = draw(st.integers(1, ndim))
+    src = draw(st.permutations(range(ndim)))[:k]
+    dst = draw(st.permutations(range(ndim)))[:k]
+    neg = draw(st.booleans())
+    src = [a - ndim if neg else a for a in src]
+    if k == 1 and draw(st.booleans()):
+        return {"source": src[0], "destination": dst[0]}
+    return {"source": src, "destination": dst}
+
+
+@st.composite
+def repeat_params(draw, shapes):
+    axis = draw(st.one_of(st.none(), axis_of(shapes)) if shapes[0] else st.none())
+    n = int(np.prod(shapes[0])) if axis is None else shapes[0][axis]
+    if draw(st.booleans()):
+        repeats = draw(st.integers(0, 2))
+    else:
+        repeats = draw(st.lists(st.integers(0, 2), min_size=n, max_size=n))
+    return {"repeats": repeats, "axis": axis}
+
+
+@st.composite
+def append_cases(draw):
+    a = draw(agt.shapes(max_dims=2))
+    if not a or draw(st.booleans()):
+        return (a, draw(agt.shapes(max_dims=2))), {"axis": None}
+    axis = draw(st.integers(-len(a), len(a) - 1))
+    b = list(a)
+    b[axis] = draw(st.integers(1, 3))
+    return (a, tuple(b)), {"axis": axis}
+
+
+@st.composite
+def joined_cases(draw, join_axis_of_ndim, same_below):
+    """Shapes for vstack/hstack/dstack/column_stack: equal except along the axis they join on."""
+    ndim = draw(st.integers(0, 3))
+    base = list(draw(agt.shapes(min_dims=ndim, max_dims=ndim, max_side=3)))
+    count = draw(st.integers(1, 3))
+    axis = join_axis_of_ndim(ndim)
+    shapes = []
+    for _ in range(count):
+        s = list(base)
+        if ndim >= same_below and axis is not None:
+            s[axis] = draw(st.integers(1, 3))
+        shapes.append(tuple(s))
+    return tuple(shapes), {}
+
+
+@st.composite
+def column_stack_cases(draw):
+    n = draw(st.integers(1, 3))
+    count = draw(st.integers(1, 3))
+    return tuple(draw(st.sampled_from([(n,), (n, 1), (n, 2)])) for _ in range(count)), {}
+
+
+@st.composite
+def array_split_params(draw, shapes):
+    """Any number of sections (unequal ones too), or indices: unsorted, negative, past the end."""
+    ndim = len(shapes[0])
+    axis = draw(st.integers(-ndim, ndim - 1))
+    n = shapes[0][axis]
+    if draw(st.booleans()):
+        sections = draw(st.integers(1, 5))
+    else:
+        sections = draw(st.lists(st.integers(-n, n + 1), max_size=3))
+    return {"indices_or_sections": sections, "axis": axis}
+
+
+@st.composite
+def fixed_axis_split(draw, shapes, axis):
+    n = shapes[0][axis]
+    if draw(st.booleans()):
+        return {"indices_or_sections": draw(st.sampled_from(divisors(n)))}
+    return {"indices_or_sections": sorted(draw(st.lists(st.integers(0, n), max_size=3)))}
+
+
+@st.composite
+def roll_params(draw, shapes):
+    ndim = len(shapes[0])
+    form = draw(st.sampled_from(["none", "int", "tuple"] if ndim else ["none"]))
+    if form == "none":
+        return {"shift": draw(st.integers(-5, 5)), "axis": None}
+    if form == "int":
+        return {"shift": draw(st.integers(-5, 5)), "axis": draw(axis_of(shapes))}
+    axes = draw(st.lists(st.integers(-ndim, ndim - 1), min_size=1, max_size=3))   # repeats add
+    return {"shift": tuple(draw(st.lists(st.integers(-5, 5), min_size=len(axes),
+                                         max_size=len(axes)))), "axis": tuple(axes)}
+
+
+@st.composite
+def flip_params(draw, shapes):
+    ndim = len(shapes[0])
+    if not ndim or draw(st.booleans()):
+        return {"axis": None}
+    axes = draw(st.lists(st.integers(0, ndim - 1), min_size=1, unique=True))
+    return {"axis": axes[0] if len(axes) == 1 else tuple(axes)}
+
+
+@st.composite
+def rot90_params(draw, shapes):
+    ndim = len(shapes[0])
+    a, b = draw(st.permutations(range(ndim)))[:2]
+    if draw(st.booleans()):
+        a -= ndim
+    return {"k": draw(st.integers(-3, 5)), "axes": (a, b)}
+
+
+# ---- the rows ------------------------------------------------------------------------------------
+
+ROWS: list[OpSpec] = [
+    # shape
+    OpSpec("ravel", lambda x, order: np.ravel(x, order), reference=SAME,
+           params=lambda s: st.fixed_dictionaries({"order": st.sampled_from("CFAK")})),
+    OpSpec("ravel[method]", lambda x, order: x.ravel(order),
+           reference=lambda x, order: np.ravel(x, order),
+           params=lambda s: st.fixed_dictionaries({"order": st.sampled_from("CF")})),
+    OpSpec("reshape[order=F]", lambda x, shape: np.reshape(x, shape, order="F"), reference=SAME,
+           params=lambda s: reshape_params(s).map(lambda p: {"shape": p["shape"]})),
+    OpSpec("swapaxes", lambda x, axis1, axis2: np.swapaxes(x, axis1, axis2), reference=SAME,
+           shapes=dims_at_least(1), params=lambda s: st.fixed_dictionaries(
+               {"axis1": axis_of(s), "axis2": axis_of(s)})),
+    OpSpec("moveaxis", lambda x, source, destination: np.moveaxis(x, source, destination),
+           shapes=dims_at_least(1), params=moveaxis_params, reference=SAME),
+    OpSpec("rollaxis", lambda x, axis, start: np.rollaxis(x, axis, start), reference=SAME,
+           shapes=dims_at_least(1), params=lambda s: st.fixed_dictionaries(
+               {"axis": axis_of(s), "start": st.integers(-len(s[0]), len(s[0]))})),
+    OpSpec("atleast_1d", lambda x: np.atleast_1d(x), reference=SAME),
+    OpSpec("atleast_2d", lambda x: np.atleast_2d(x), reference=SAME),
+    OpSpec("atleast_3d", lambda x: np.atleast_3d(x), reference=SAME),
+    OpSpec("atleast_3d[several]", lambda a, b: joined(np.atleast_3d(a, b)), arity=2,
+           reference=SAME),
+    OpSpec("broadcast_arrays", lambda a, b: joined(np.broadcast_arrays(a, b)), arity=2,
+           broadcast=True, reference=SAME),
+    # joining and splitting
+    OpSpec("vstack", lambda *xs: np.vstack(xs), arity=None, reference=SAME,
+           cases=joined_cases(lambda nd: 0, 2)),
+    OpSpec("hstack", lambda *xs: np.hstack(xs), arity=None, reference=SAME,
+           cases=joined_cases(lambda nd: 0 if nd == 1 else 1 if nd else None, 1)),
+    OpSpec("column_stack", lambda *xs: np.column_stack(xs), arity=None, reference=SAME,
+           cases=column_stack_cases()),
+    OpSpec("dstack", lambda *xs: np.dstack(xs), arity=None, reference=SAME,
+           cases=joined_cases(lambda nd: 2, 3)),
+    OpSpec("unstack", lambda x, axis: joined(np.unstack(x, axis=axis)), reference=SAME,
+           shapes=dims_at_least(1),
+           params=lambda s: st.fixed_dictionaries({"axis": axis_of(s)})),
+    OpSpec("append", lambda a, b, axis: np.append(a, b, axis), arity=2, reference=SAME,
+           cases=append_cases()),
+    OpSpec("array_split", lambda x, indices_or_sections, axis:
+           joined(np.array_split(x, indices_or_sections, axis)), reference=SAME,
+           shapes=dims_at_least(1), params=array_split_params),
+    OpSpec("vsplit", lambda x, indices_or_sections: joined(np.vsplit(x, indices_or_sections)),
+           shapes=dims_at_least(2), params=lambda s: fixed_axis_split(s, 0), reference=SAME),
+    OpSpec("hsplit", lambda x, indices_or_sections: joined(np.hsplit(x, indices_or_sections)),
+           shapes=dims_at_least(1), params=lambda s: fixed_axis_split(s, 1 if len(s[0]) > 1
+                                                                      else 0), reference=SAME),
+    OpSpec("dsplit", lambda x, indices_or_sections: joined(np.dsplit(x, indices_or_sections)),
+           shapes=dims_at_least(3), params=lambda s: fixed_axis_split(s, 2), reference=SAME),
+    # repeating and moving entries
+    OpSpec("tile", lambda x, reps: np.tile(x, reps), reference=SAME, shapes=one_shape(max_side=3),
+           params=lambda s: st.fixed_dictionaries({"reps": st.one_of(
+               st.integers(0, 2), st.lists(st.integers(1, 2), max_size=3).map(tuple))})),
+    OpSpec("repeat", lambda x, repeats, axis: np.repeat(x, repeats, axis), reference=SAME,
+           params=repeat_params),
+    OpSpec("roll", lambda x, shift, axis: np.roll(x, shift, axis), reference=SAME,
+           params=roll_params),
+    OpSpec("flip", lambda x, axis: np.flip(x, axis), reference=SAME, params=flip_params),
+    OpSpec("flipud", lambda x: np.flipud(x), reference=SAME, shapes=dims_at_least(1)),
+    OpSpec("fliplr", lambda x: np.fliplr(x), reference=SAME, shapes=dims_at_least(2)),
+    OpSpec("rot90", lambda x, k, axes: np.rot90(x, k, axes), reference=SAME,
+           shapes=dims_at_least(2), params=rot90_params),
+]

@@ -11,7 +11,8 @@ from .reduce import normalize_axes
 from .routing import implements, no_out
 
 __all__ = ["reshape", "transpose", "squeeze", "expand_dims", "broadcast_to", "flatten", "pad",
-           "concatenate", "stack", "split"]
+           "concatenate", "stack", "split", "ravel", "swapaxes", "moveaxis", "rollaxis",
+           "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_arrays"]
 
 
 class Reshape(Op):
@@ -230,3 +231,133 @@ def split(x, indices_or_sections, axis=0):
     else:
         bounds = [int(b) for b in indices_or_sections]
     return split_array(x, bounds, axis)
+
+
+# ---- axes moved, arrays raised to n-d, broadcast together ---------------------------------------
+
+def as_tensor(x):
+    """x as a Tensor (ndarrays and lists become Tensors without grad), for ops built of others."""
+    from ..tensor import Tensor
+    return x if isinstance(x, Tensor) else Tensor._make(np.asarray(x), None)
+
+
+@implements(np.ravel)
+def ravel(a, order="C"):
+    """x's entries as a 1-d Tensor, read in C, Fortran, 'A' or memory ('K') order"""
+    x = as_tensor(a)
+    if order == "K":
+        data = x.data
+        if data.flags.c_contiguous or data.ndim < 2:
+            order = "C"
+        elif data.flags.f_contiguous:
+            order = "F"
+        else:   # memory order of a strided view: the C-order positions, raveled as NumPy would
+            pos = np.empty_like(data, dtype=np.intp)
+            pos[...] = np.arange(data.size).reshape(data.shape)
+            return reshape(x, -1)[np.ravel(pos, order="K")]
+    if order not in ("C", "F", "A"):
+        raise ValueError(f"ravel: order must be one of 'C', 'F', 'A' or 'K', got {order!r}")
+    return reshape(x, -1, order=order)
+
+
+@implements(np.swapaxes)
+def swapaxes(a, axis1, axis2):
+    """The gradient is swapped back (a permutation of axes)"""
+    x = as_tensor(a)
+    i, j = (normalize_axes(ax, x.ndim, "swapaxes")[0] for ax in (axis1, axis2))
+    perm = list(range(x.ndim))
+    perm[i], perm[j] = perm[j], perm[i]
+    return transpose(x, perm)
+
+
+def _axis_list(axis, ndim, name, what):
+    axes = list(axis) if isinstance(axis, (tuple, list)) else [axis]
+    out = [normalize_axes(a, ndim, name)[0] for a in axes]
+    if len(set(out)) != len(out):
+        raise ValueError(f"{name}: repeated axis in `{what}` argument {axis!r}")
+    return out
+
+
+@implements(np.moveaxis)
+def moveaxis(a, source, destination):
+    """Axes moved to new positions (a permutation; the gradient is moved back)"""
+    x = as_tensor(a)
+    src = _axis_list(source, x.ndim, "moveaxis", "source")
+    dst = _axis_list(destination, x.ndim, "moveaxis", "destination")
+    if len(src) != len(dst):
+        raise ValueError("moveaxis: `source` and `destination` arguments must have the same "
+                         f"number of elements (got {source!r} and {destination!r})")
+    order = [n for n in range(x.ndim) if n not in src]
+    for d, s_ in sorted(zip(dst, src)):
+        order.insert(d, s_)
+    return transpose(x, order)
+
+
+@implements(np.rollaxis)
+def rollaxis(a, axis, start=0):
+    """np.rollaxis: axis moved to lie before position start (a permutation)"""
+    x = as_tensor(a)
+    n = x.ndim
+    axis = normalize_axes(axis, n, "rollaxis")[0]
+    if isinstance(start, (bool, np.bool_)) or not isinstance(start, (int, np.integer)):
+        raise TypeError(f"rollaxis: start must be an int, got {start!r}")
+    if not -n <= start <= n:
+        raise ValueError(f"rollaxis: 'start' arg requires {-n} <= start < {n + 1}, but {start} "
+                         "was passed in")
+    start = int(start) + n if start < 0 else int(start)
+    if axis < start:
+        start -= 1
+    if axis == start:
+        return transpose(x, list(range(n)))
+    axes = list(range(n))
+    axes.remove(axis)
+    axes.insert(start, axis)
+    return transpose(x, axes)
+
+
+def _atleast(arys, ndim, name):
+    if not arys:
+        raise TypeError(f"{name}: expected at least one array")
+    out = []
+    for a in arys:
+        x = as_tensor(a)
+        shape = x.shape
+        if x.ndim < ndim:
+            if ndim == 3 and x.ndim == 2:
+                shape = shape + (1,)
+            elif ndim == 3 and x.ndim == 1:
+                shape = (1,) + shape + (1,)
+            else:
+                shape = (1,) * (ndim - x.ndim) + shape
+            x = reshape(x, shape)
+        out.append(x)
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+@implements(np.atleast_1d)
+def atleast_1d(*arys):
+    """Each input with at least 1 axis (a reshape); one Tensor, or a tuple for several inputs"""
+    return _atleast(arys, 1, "atleast_1d")
+
+
+@implements(np.atleast_2d)
+def atleast_2d(*arys):
+    """Each input with at least 2 axes: (N,) becomes (1, N)"""
+    return _atleast(arys, 2, "atleast_2d")
+
+
+@implements(np.atleast_3d)
+def atleast_3d(*arys):
+    """Each input with at least 3 axes: (N,) becomes (1, N, 1), (M, N) becomes (M, N, 1)"""
+    return _atleast(arys, 3, "atleast_3d")
+
+
+@implements(np.broadcast_arrays)
+def broadcast_arrays(*args, subok=False):
+    """The inputs broadcast to their common shape (a tuple); each gradient is summed back"""
+    xs = [as_tensor(a) for a in args]
+    try:
+        shape = np.broadcast_shapes(*[x.shape for x in xs])
+    except ValueError as err:
+        raise ValueError(f"broadcast_arrays: {err}") from None
+    return tuple(x if x.shape == shape else broadcast_to(x, shape) for x in xs)
