@@ -14,10 +14,25 @@ from .engine import Op, apply, unbroadcast
 from .reverse import grad
 from .function import Function
 from .creation import (zeros, ones, full, zeros_like, ones_like, arange, randn, rand, manual_seed,
-                       default_rng)
+                       default_rng, empty, empty_like, full_like, rand_like, randn_like, randint,
+                       eye, from_numpy, as_tensor)
+from .dtypes import (float16, half, float32, float64, double, int8, int16, int32, int64, uint8,
+                     long, bool_)
+from . import dtypes as _dtypes
+from .spelling import values_indices
 from .gradcheck import gradcheck
 from . import ops
 from .ops import *  # noqa: F401,F403  (every public op: exp, sum, matmul, ...)
+
+inference_mode = no_grad   # PyTorch's name: graphgrad has one no-recording mode
+float, int, bool = _dtypes.float, _dtypes.int, _dtypes.bool   # noqa: A001 - ag.float is float32
+
+
+def cat(tensors, dim=0, *, axis=None):
+    """PyTorch's name for concatenate (dim= or axis=)."""
+    if axis is not None and dim != 0:
+        raise TypeError("cat: pass dim= (PyTorch) or axis= (NumPy), not both")
+    return concatenate(tensors, axis if axis is not None else dim)  # noqa: F405
 
 # The public ops: each one has a row in tests/op_specs.py, which fails when one is missing.
 OPS = tuple(ops.__all__)
@@ -26,7 +41,10 @@ __all__ = [
     "Tensor", "tensor", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "detect_anomaly", "is_anomaly_enabled", "grad", "Function", "gradcheck", "Op", "apply",
     "unbroadcast", "zeros", "ones", "full", "zeros_like", "ones_like", "arange", "randn", "rand",
-    "manual_seed", "default_rng", "OPS",
+    "manual_seed", "default_rng", "OPS", "empty", "empty_like", "full_like", "rand_like",
+    "randn_like", "randint", "eye", "from_numpy", "as_tensor", "float16", "half", "float32",
+    "float64", "double", "int8", "int16", "int32", "int64", "uint8", "long", "bool_",
+    "values_indices", "inference_mode", "cat",
 ] + list(ops.__all__)
 
 keep_freed_memory()   # see autograd/malloc.py: training steps stop faulting in fresh pages

@@ -11,6 +11,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .methods import TensorMethods
+from .spelling import check_device as _check_device
 
 __all__ = ["Tensor", "tensor"]
 
@@ -50,6 +51,44 @@ def _to_array(data: Any, dtype) -> np.ndarray:
     return arr
 
 
+class _Size(int):
+    """x.size: NumPy's element count, an int.  Calling it, as PyTorch's x.size(0), says so."""
+    __slots__ = ()
+
+    def __call__(self, dim=None):
+        spelled = "x.shape" if dim is None else f"x.shape[{dim}]"
+        raise TypeError(f"x.size is NumPy's element count ({int(self)}), not a method; for "
+                        f"PyTorch's x.size({'' if dim is None else dim}) use {spelled}")
+
+
+# PyTorch names that graphgrad spells differently: the AttributeError says how.
+_HINTS = {
+    "t": "x.T (all axes reversed) or x.mT (the last two swapped)",
+    "cuda": "nothing: graphgrad computes on the CPU with NumPy (x.cpu() and x.to('cpu') work)",
+    "nelement": "x.size or x.numel()",
+    "type": "x.astype(dtype) (or x.float(), x.double(), x.long())",
+    "new_zeros": "ag.zeros_like(x) or ag.zeros(shape, dtype=x.dtype)",
+    "new_ones": "ag.ones_like(x) or ag.ones(shape, dtype=x.dtype)",
+    "new_full": "ag.full_like(x, value)",
+    "new_tensor": "ag.tensor(data, dtype=x.dtype)",
+    "repeat_interleave": "x.repeat(n, axis) (NumPy's repeat)",
+    "masked_select": "x[mask]",
+    "detach_": "x = x.detach()",
+    "element_size": "x.dtype.itemsize",
+    "get_device": "nothing: graphgrad tensors live on the CPU",
+    "norm": "ag.norm(x, ord, axis) (np.linalg.norm's meaning)",
+    "unsqueeze_": "x = x.unsqueeze(dim)",
+    "squeeze_": "x = x.squeeze(dim=...)",
+    "transpose_": "x = x.swapaxes(a, b)",
+    "exp_": "x = x.exp()",
+    "relu_": "x = x.relu()",
+    "sigmoid_": "x = x.sigmoid()",
+    "tanh_": "x = x.tanh()",
+    "pow_": "x = x ** p",
+    "neg_": "x = -x",
+}
+
+
 class _HookHandle:
     __slots__ = ("_hooks", "_fn")
 
@@ -82,7 +121,9 @@ class Tensor(TensorMethods):
     __slots__ = ("data", "grad", "requires_grad", "_node", "_hooks", "__weakref__")
     __array_priority__ = 1000.0
 
-    def __init__(self, data: Any, requires_grad: bool = False, dtype=None) -> None:
+    def __init__(self, data: Any, requires_grad: bool = False, dtype=None, device=None) -> None:
+        if device is not None:
+            _check_device(device, "Tensor")
         self.data = _to_array(data, _as_dtype(dtype, "Tensor"))
         self.grad = None
         self._node = None
@@ -107,7 +148,8 @@ class Tensor(TensorMethods):
     shape = property(lambda self: self.data.shape)
     dtype = property(lambda self: self.data.dtype)
     ndim = property(lambda self: self.data.ndim)
-    size = property(lambda self: self.data.size)
+    size = property(lambda self: _Size(self.data.size),
+                    doc="NumPy's element count (PyTorch's x.size(0) is x.shape[0]).")
     is_leaf = property(lambda self: self._node is None, doc="True unless made by a recorded op.")
     grad_fn = property(lambda self: self._node, doc="The node that made this tensor, or None.")
 
@@ -216,6 +258,51 @@ class Tensor(TensorMethods):
         hooks.insert(last, fn)
         return _HookHandle(hooks, fn)
 
+    def __getattr__(self, name: str):
+        # Only called for names that do not exist: a PyTorch habit gets graphgrad's spelling.
+        hint = _HINTS.get(name)
+        if hint is not None:
+            raise AttributeError(f"'Tensor' object has no attribute {name!r}; graphgrad spells it "
+                                 f"{hint}")
+        raise AttributeError(f"'Tensor' object has no attribute {name!r}")
+
+    # ---- in place ------------------------------------------------------------------------------
+    def _inplace(self, fn, other, name: str) -> "Tensor":
+        """``fn(data, other, out=data)``: allowed on a Tensor that does not require grad, or under
+        no_grad (``w -= lr * w.grad``).  The version bump makes a graph that saved the old values
+        raise at backward instead of returning a wrong gradient."""
+        if self.requires_grad and _STATE.enabled:
+            what = (f"a leaf Tensor that requires grad (shape {self.shape}, {self.dtype})"
+                    if self._node is None else
+                    f"a Tensor that requires grad, computed by {self._node.name} (shape "
+                    f"{self.shape}, {self.dtype})")
+            fix = ("update it under `with ag.no_grad():`, as optimizers do" if self._node is None
+                   else "use the out-of-place form (x = x + y rather than x += y)")
+            raise RuntimeError(f"{name}: {what} cannot be changed in place: it would corrupt the "
+                               f"graph; {fix}")
+        if isinstance(other, Tensor):
+            if other.requires_grad and _STATE.enabled:
+                raise RuntimeError(
+                    f"{name}: writing a Tensor that requires grad (shape {other.shape}) into one "
+                    f"that does not (shape {self.shape}) would drop its gradient; use the "
+                    "out-of-place form (x = x + y)")
+            other = other.data
+        try:
+            fn(self.data, other, out=self.data)
+        except (TypeError, ValueError) as err:
+            kind = TypeError if isinstance(err, TypeError) else ValueError
+            described = f"shape {np.shape(other)} {np.result_type(other)}" if other is not None \
+                else "no operand"
+            raise kind(f"{name}: {err} (tensor shape {self.shape} {self.dtype}, other "
+                       f"{described})") from None
+        _engine.note_mutation(self.data)
+        return self
+
+    def __iadd__(self, other): return self._inplace(np.add, other, "+=")
+    def __isub__(self, other): return self._inplace(np.subtract, other, "-=")
+    def __imul__(self, other): return self._inplace(np.multiply, other, "*=")
+    def __itruediv__(self, other): return self._inplace(np.divide, other, "/=")
+
     # ---- operators -----------------------------------------------------------------------------
     def __add__(self, other): return _apply2(_E.Add, self, other)
     def __radd__(self, other): return _apply2(_E.Add, other, self)
@@ -227,6 +314,10 @@ class Tensor(TensorMethods):
     def __rtruediv__(self, other): return _apply2(_E.Div, other, self)
     def __pow__(self, other): return _apply2(_E.Pow, self, other)
     def __rpow__(self, other): return _apply2(_E.Pow, other, self)
+    def __mod__(self, other): return _ops.remainder(self, other)
+    def __rmod__(self, other): return _ops.remainder(other, self)
+    def __floordiv__(self, other): return _ops.floor_divide(self, other)
+    def __rfloordiv__(self, other): return _ops.floor_divide(other, self)
     def __matmul__(self, other): return _apply2(_L.MatMul, self, other)
     def __rmatmul__(self, other): return _apply2(_L.MatMul, other, self)
     def __neg__(self): return _apply1(_E.Neg, self)
@@ -289,9 +380,9 @@ class Tensor(TensorMethods):
         return _routing.call_function(func, args, kwargs)
 
 
-def tensor(data: Any, requires_grad: bool = False, dtype=None) -> Tensor:
+def tensor(data: Any, requires_grad: bool = False, dtype=None, device=None) -> Tensor:
     """Same as ``Tensor(data, requires_grad, dtype)``."""
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
 
 
 # The ops import Tensor, so they are bound here, after the class exists.

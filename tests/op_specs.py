@@ -410,6 +410,8 @@ SPECS: list[OpSpec] = [
     unary("sign", NONZERO, reference=np.sign),
     unary("negative", reference=np.negative),
     OpSpec("positive", np.positive, reference=SAME),
+    OpSpec("copy", np.copy, reference=SAME),
+    OpSpec("copy[method, F order]", lambda x: x.T.contiguous(), reference=lambda x: x.T.copy()),
     OpSpec("astype", lambda x: ag.astype(x, np.float64), keeps_dtype=False,
            reference=lambda x: x.astype(np.float64)),
     OpSpec("astype[method]", lambda x: x.astype(np.float64), keeps_dtype=False, reference=SAME),

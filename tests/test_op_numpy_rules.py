@@ -36,9 +36,9 @@ def test_ndarray_on_the_left_gives_a_tensor():
 
 def test_unsupported_ufunc_raises_type_error():
     t = Tensor([0.5, 1.0], requires_grad=True)
-    with pytest.raises(TypeError):
-        np.arcsinh(t)
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"np\.spacing: graphgrad has no differentiable op"):
+        np.spacing(t)
+    with pytest.raises(TypeError, match=r"np\.add\.reduce"):
         np.add.reduce(t)
 
 

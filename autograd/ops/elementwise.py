@@ -14,7 +14,7 @@ from ..engine import Op, apply, apply1, apply2
 from .routing import implements
 
 __all__ = ["add", "subtract", "multiply", "divide", "power", "negative", "exp", "log", "log1p",
-           "expm1", "sqrt", "abs", "positive", "sin", "cos", "tanh", "sigmoid", "relu", "arctan", "sign",
+           "expm1", "sqrt", "abs", "positive", "copy", "sin", "cos", "tanh", "sigmoid", "relu", "arctan", "sign",
            "maximum", "minimum", "where", "clip", "astype"]
 
 
@@ -91,6 +91,12 @@ class Pos(Op):
     """d(+x) = dx"""
     name = "positive"
     def forward(self, x): return np.positive(x)
+    def backward(self, g): return g
+
+
+class Copy(Op):
+    """A copy in the requested memory layout; the gradient passes through"""
+    def forward(self, x, order="K"): return np.array(x, order=order, copy=True)
     def backward(self, g): return g
 
 
@@ -315,6 +321,16 @@ def power(a, b): return apply2(Pow, a, b)
 
 @implements(np.negative)
 def negative(x): return apply1(Neg, x)
+
+
+def copy(x, order="K"):
+    """A new Tensor with x's values in its own memory (np.copy; PyTorch's clone)"""
+    return apply(Copy, x, order=order)
+
+
+@implements(np.copy)
+def _np_copy(a, order="K", subok=False):
+    return copy(a, order)
 
 
 @implements(np.positive)

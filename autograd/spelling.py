@@ -1,0 +1,265 @@
+"""PyTorch's spellings, and their meaning, for the Tensor methods (methods.py) and ag.* functions.
+
+The spelling picks the meaning: ``axis=``/``keepdims=`` (or positional) is NumPy's, ``dim=``/
+``keepdim=`` is PyTorch's -- max/min/sort/median then return ``(values, indices)``, var/std are
+unbiased unless ``correction=``/``unbiased=`` says otherwise, ``squeeze(dim=)`` of an axis whose
+size is not 1 does nothing.  Passing both spellings of one argument is an error.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+
+__all__ = ["values_indices", "axes"]
+
+values_indices = namedtuple("values_indices", ["values", "indices"])
+values_indices.__doc__ = "PyTorch's (values, indices) result of max/min/sort/median with dim=."
+
+
+def _ops():
+    from . import ops
+    return ops
+
+
+def _tensor():
+    from .tensor import Tensor
+    return Tensor
+
+
+def axes(name: str, axis, keepdims, dim, keepdim):
+    """(axis, keepdims, spelled_with_dim) from either spelling."""
+    if dim is not None and axis is not None:
+        raise TypeError(f"{name}: pass axis= (NumPy) or dim= (PyTorch), not both")
+    if keepdim is not None and keepdims is not None:
+        raise TypeError(f"{name}: pass keepdims= (NumPy) or keepdim= (PyTorch), not both")
+    torch = dim is not None
+    axis = dim if torch else axis
+    keep = keepdim if keepdim is not None else keepdims
+    if isinstance(axis, list):
+        axis = tuple(axis)
+    return axis, bool(keep) if keep is not None else False, torch
+
+
+def one_axis(name: str, axis, dim):
+    if dim is not None and axis is not None and axis != -1:
+        raise TypeError(f"{name}: pass axis= (NumPy) or dim= (PyTorch), not both")
+    return dim if dim is not None else axis
+
+
+def _index_tensor(data):
+    return _tensor()._make(np.asarray(data), None)
+
+
+def _along(x, index, axis: int):
+    """x's entries at ``index`` along ``axis`` (take_along_axis), differentiable through getitem."""
+    grids = list(np.indices(index.shape, sparse=True))
+    grids[axis] = index
+    return x[tuple(grids)]
+
+
+def extreme(x, name, axis, keepdims, dim, keepdim):
+    axis, keep, torch = axes(name, axis, keepdims, dim, keepdim)
+    ops = _ops()
+    if not torch:
+        return (ops.max if name == "max" else ops.min)(x, axis, keep)
+    if isinstance(axis, tuple):
+        raise TypeError(f"{name}: dim= takes one axis (PyTorch's {name} returns values and indices "
+                        f"along one dimension); use axis= for several")
+    axis = axis % max(x.ndim, 1)
+    index = (np.argmax if name == "max" else np.argmin)(x.data, axis=axis, keepdims=True)
+    values = _along(x, index, axis)   # the gradient goes to the returned index, as in PyTorch
+    if not keep:
+        values, index = ops.squeeze(values, axis), np.squeeze(index, axis)
+    return values_indices(values, _index_tensor(index))
+
+
+def spread(x, name, axis, keepdims, ddof, dim, keepdim, correction, unbiased):
+    """var/std: ddof 0 with NumPy's spelling; unbiased (1) with dim=, unless told otherwise."""
+    axis, keep, torch = axes(name, axis, keepdims, dim, keepdim)
+    given = [v for v in (ddof, correction, unbiased) if v is not None]
+    if len(given) > 1:
+        raise TypeError(f"{name}: pass one of ddof=, correction= and unbiased=")
+    if unbiased is not None:
+        ddof = 1 if unbiased else 0
+    elif correction is not None:
+        ddof = correction
+    elif ddof is None:
+        ddof = 1 if torch else 0
+    ops = _ops()
+    return (ops.var if name == "var" else ops.std)(x, axis, keep, ddof)
+
+
+def arg_extreme(x, fn, name, axis, keepdims, dim, keepdim):
+    axis, keep, _ = axes(name, axis, keepdims, dim, keepdim)
+    try:
+        return _index_tensor(fn(x.data, axis=axis, keepdims=keep))
+    except (ValueError, TypeError) as err:
+        raise type(err)(f"{name}: {err} (input shape {x.shape})") from None
+
+
+def sort(x, axis, dim, descending):
+    """Sorted values (NumPy's spelling: a new Tensor, never in place); with dim= PyTorch's
+    (values, indices).  Ties are interchangeable, so every tied entry gets the same gradient."""
+    axis = one_axis("sort", axis, dim)
+    data = x.data if axis is not None else x.data.reshape(-1)
+    ax = -1 if axis is None else axis % max(x.ndim, 1)
+    order = np.argsort(-data if descending else data, axis=ax, kind="stable")
+    values = _along(x if axis is not None else x.reshape(-1), order, ax)
+    return values_indices(values, _index_tensor(order)) if dim is not None else values
+
+
+def median(x, axis, keepdims, dim, keepdim):
+    """NumPy's median (the mean of the two middle values of an even count) with axis=; PyTorch's
+    (values, indices) with dim=, whose value is the lower of the two middle values."""
+    axis, keep, torch = axes("median", axis, keepdims, dim, keepdim)
+    if not torch:
+        return _ops().median(x, axis=axis, keepdims=keep)
+    ax = axis % max(x.ndim, 1)
+    order = np.argsort(x.data, axis=ax, kind="stable")
+    middle = np.take(order, [(x.shape[ax] - 1) // 2], axis=ax)
+    values = _along(x, middle, ax)
+    if not keep:
+        values, middle = _ops().squeeze(values, ax), np.squeeze(middle, ax)
+    return values_indices(values, _index_tensor(middle))
+
+
+def swap(x, axis1, axis2):
+    perm = list(range(x.ndim))
+    a, b = axis1 % x.ndim, axis2 % x.ndim
+    perm[a], perm[b] = perm[b], perm[a]
+    return _ops().transpose(x, tuple(perm))
+
+
+def squeeze(x, axis, dim):
+    if dim is None:
+        return _ops().squeeze(x, axis)
+    if axis is not None:
+        raise TypeError("squeeze: pass axis= (NumPy) or dim= (PyTorch), not both")
+    dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+    ones = tuple(d for d in dims if x.shape[d] == 1)   # PyTorch: other sizes are left alone
+    return _ops().squeeze(x, ones) if ones else x
+
+
+def flatten(x, start_dim, end_dim):
+    if isinstance(start_dim, str):     # ndarray.flatten(order)
+        return _ops().reshape(x, -1, order=start_dim)
+    if x.ndim == 0:
+        return _ops().reshape(x, 1)
+    s, e = start_dim % x.ndim, end_dim % x.ndim
+    if s > e:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
+                         f"(shape {x.shape})")
+    return _ops().reshape(x, x.shape[:s] + (-1,) + x.shape[e + 1:])
+
+
+def expand(x, sizes):
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    lead = len(sizes) - x.ndim
+    if lead < 0:
+        raise ValueError(f"expand: {len(sizes)} sizes for a tensor of shape {x.shape}")
+    shape = tuple(x.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(sizes))
+    return _ops().broadcast_to(x, shape)
+
+
+def chunk(x, chunks: int, dim: int):
+    """PyTorch's chunk: pieces of ceil(n / chunks) along dim, the last one smaller."""
+    if not isinstance(chunks, (int, np.integer)) or chunks < 1:
+        raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
+    n = x.shape[dim]
+    step = -(-n // chunks)
+    bounds = list(range(step, n, step))
+    return tuple(_ops().split(x, bounds, axis=dim))
+
+
+def _int_index(index, name):
+    data = index.data if isinstance(index, _tensor()) else np.asarray(index)
+    if data.dtype.kind not in "iu":
+        raise TypeError(f"{name}: index must be integer, got {data.dtype}")
+    return data
+
+
+def gather(x, dim, index):
+    """out[..., i, ...] = x[..., index[..., i, ...], ...] along dim (PyTorch's gather)."""
+    index = _int_index(index, "gather")
+    if index.ndim != x.ndim:
+        raise ValueError(f"gather: index has {index.ndim} dimensions, the input {x.ndim} "
+                         f"(shapes {index.shape} and {x.shape})")
+    return _along(x, index, dim % x.ndim)
+
+
+def scatter_add(x, dim, index, src):
+    """x with src added at index along dim; differentiable in x and src (repeats accumulate)."""
+    index = _int_index(index, "scatter_add")
+    grids = list(np.indices(index.shape, sparse=True))
+    grids[dim % x.ndim] = index
+    src = src if isinstance(src, _tensor()) else _tensor()(np.asarray(src, dtype=x.dtype))
+    piece = src[tuple(slice(0, n) for n in index.shape)]
+    from .engine import apply
+    from .ops.index import ScatterAdd
+    return x + apply(ScatterAdd, piece, index=tuple(grids), shape=x.shape)
+
+
+def index_select(x, dim, index):
+    index = _int_index(index, "index_select")
+    if index.ndim != 1:
+        raise ValueError(f"index_select: index must be 1-D, got shape {index.shape}")
+    return x[(slice(None),) * (dim % x.ndim) + (index,)]
+
+
+def to(x, args, dtype, device, copy):
+    """x.to(dtype), x.to("cpu"), x.to(device=..., dtype=...), x.to(other_tensor)."""
+    for a in args:
+        if isinstance(a, str):
+            device = a if device is None else device
+        elif isinstance(a, _tensor()):
+            dtype = a.dtype
+        else:
+            dtype = a
+    check_device(device, "to")
+    out = x if dtype is None else _ops().astype(x, dtype)
+    return _ops().copy(out) if copy and out is x else out
+
+
+def check_device(device, name: str) -> None:
+    if device is not None and str(device) not in ("cpu", "cpu:0"):
+        raise ValueError(f"{name}: graphgrad computes on the CPU with NumPy; device={device!r} "
+                         "is not available (use 'cpu')")
+
+
+def mm(a, b):
+    if a.ndim != 2 or np.ndim(b) != 2:
+        raise ValueError(f"mm: both operands must be 2-D, got shapes {a.shape} and {np.shape(b)}")
+    return _ops().matmul(a, b)
+
+
+def bmm(a, b):
+    if a.ndim != 3 or np.ndim(b) != 3:
+        raise ValueError(f"bmm: both operands must be 3-D, got shapes {a.shape} and {np.shape(b)}")
+    return _ops().matmul(a, b)
+
+
+def dot(a, b):
+    ops = _ops()
+    if hasattr(ops, "dot"):
+        return ops.dot(a, b)
+    return ops.matmul(a, b)
+
+
+def clamp(x, lo, hi, min_, max_):
+    if (lo is not None and min_ is not None) or (hi is not None and max_ is not None):
+        raise TypeError("clip: pass each bound once (lo or min, hi or max)")
+    return _ops().clip(x, lo if lo is not None else min_, hi if hi is not None else max_)
+
+
+def fill_with(data, value, out):
+    """In-place filler for zero_/fill_/copy_: NumPy's broadcasting and same-kind casting."""
+    np.copyto(out, value, casting="same_kind")
+
+
+def clip_into(lo, hi):
+    def clip_(data, _, out):
+        np.clip(data, lo, hi, out=out)
+    return clip_
