@@ -21,6 +21,9 @@ from .tensor import Tensor, _RetainGrad
 __all__ = ["backward", "grad"]
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+# Frames inside graphgrad's own packages (autograd, and nn/viz beside it) are not the user's line.
+_LIBRARY_DIRS = tuple(os.path.join(os.path.dirname(_PACKAGE_DIR.rstrip(os.sep)), name) + os.sep
+                      for name in ("autograd", "nn", "viz"))
 
 
 def _fit_shape(grad, shape: tuple, node: Op):
@@ -63,10 +66,11 @@ def _check_saved(node: Op) -> None:
 
 
 def _creation_site(trace) -> str:
-    """``file:line (code)`` of the innermost frame outside the autograd package."""
+    """``file:line (code)`` of the innermost frame outside graphgrad (the user's line)."""
     if not trace:
         return ""
-    frame = next((f for f in reversed(trace) if not f.filename.startswith(_PACKAGE_DIR)), trace[-1])
+    frame = next((f for f in reversed(trace) if not f.filename.startswith(_LIBRARY_DIRS)),
+                 trace[-1])
     return f", created at {frame.filename}:{frame.lineno} ({frame.line})"
 
 
@@ -167,6 +171,8 @@ def _run(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: bool,
     This loop runs once per node and per edge, so it is written for speed: on small arrays its
     bookkeeping costs as much as the backward rules' arithmetic (benchmarks/PROFILE.md).
     """
+    if engine.RECORDER is not None:     # ag.compile is capturing: the recorder walks and records
+        return engine.RECORDER.backward(roots, root_grads, retain_graph, create_graph, capture)
     # 1. Count, for every node, how many edges from reachable nodes point at it (nodes are keyed
     #    by identity: Op defines no __eq__).  Leaves are not counted, so later a parent missing
     #    from ``pending`` is a leaf.
@@ -397,4 +403,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
         if not isinstance(g, Tensor):
             g = Tensor(np.array(g, dtype=t.dtype, copy=True))
         grads.append(g)
+    if engine.RECORDER is not None:     # the copies above are part of a captured program
+        engine.RECORDER.grad_copies(results, keys, grads)
     return tuple(grads)

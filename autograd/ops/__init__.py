@@ -6,6 +6,10 @@ from __future__ import annotations
 from . import routing
 from . import (binary, elementwise, index, join, linalg, normalize, norms, reduce, select, shape,
                stats, unary)
+# The family modules, taken before the star imports: a family may export a function named like a
+# module (select.select is np.select's op).
+_FAMILIES = (elementwise, unary, binary, reduce, stats, norms, normalize, shape, join, index,
+             select, linalg)
 from .binary import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
 from .index import *  # noqa: F401,F403
@@ -20,6 +24,4 @@ from .stats import *  # noqa: F401,F403
 from .unary import *  # noqa: F401,F403
 from .routing import strip_tensors  # noqa: F401
 
-__all__ = (elementwise.__all__ + unary.__all__ + binary.__all__ + reduce.__all__ + stats.__all__
-           + norms.__all__ + normalize.__all__ + shape.__all__ + join.__all__ + index.__all__
-           + select.__all__ + linalg.__all__)
+__all__ = [name for family in _FAMILIES for name in family.__all__]
