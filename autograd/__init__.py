@@ -21,6 +21,7 @@ from .dtypes import (float16, half, float32, float64, double, int8, int16, int32
 from . import dtypes as _dtypes
 from .spelling import values_indices
 from .gradcheck import gradcheck
+from .compiler import compile, CompileError  # noqa: A001  (ag.compile, as torch.compile)
 from . import ops
 from .ops import *  # noqa: F401,F403  (every public op: exp, sum, matmul, ...)
 
@@ -44,7 +45,7 @@ __all__ = [
     "manual_seed", "default_rng", "OPS", "empty", "empty_like", "full_like", "rand_like",
     "randn_like", "randint", "eye", "from_numpy", "as_tensor", "float16", "half", "float32",
     "float64", "double", "int8", "int16", "int32", "int64", "uint8", "long", "bool_",
-    "values_indices", "inference_mode", "cat",
+    "values_indices", "inference_mode", "cat", "compile", "CompileError",
 ] + list(ops.__all__)
 
 keep_freed_memory()   # see autograd/malloc.py: training steps stop faulting in fresh pages

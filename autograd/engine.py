@@ -37,8 +37,8 @@ __all__ = ["Op", "apply", "apply1", "apply2", "dispatch", "unbroadcast", "note_m
 # comparison per node.
 
 _epoch = 0
-# ag.compile's recorder (autograd/compile/capture.py) while a step is being captured, else None:
-# the one check the eager path pays per op.
+# ag.compile's recorder (autograd/compiler/capture.py) while a step is captured, else None: the
+# one check the eager path pays per op.
 RECORDER = None
 _stamps: dict[int, tuple[int, weakref.ref]] = {}   # id(base array) -> (epoch, weakref to it)
 
@@ -96,7 +96,7 @@ class Op:
     save_inputs = False
     save_output = False
     higher_order = True      # backward can run on Tensors (create_graph); custom Functions cannot
-    # How ag.compile replays the op (autograd/compile): "rerun" runs forward and backward again on
+    # How ag.compile replays the op (autograd/compiler): "rerun" runs forward and backward again on
     # the replay's arrays, right for every op whose rules are functions of their inputs, params
     # and what forward keeps on self; None makes compile refuse it (custom Functions).
     lowering = "rerun"

@@ -32,6 +32,7 @@ class _FunctionNode(Op):
     """The graph node of a custom Function call; first-order only."""
     name = "function"
     higher_order = False
+    lowering = None      # user code of unknown purity: ag.compile refuses it rather than guess
 
     def forward(self, *arrays, fn, kwargs):
         self.fn = fn

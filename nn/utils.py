@@ -9,6 +9,7 @@ import numpy as np
 
 import autograd as ag
 from autograd import Tensor
+from autograd.compiler.protocol import lowered
 from autograd.engine import note_mutation
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"]
@@ -29,6 +30,14 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float,
     gradient, so a non-finite norm makes the gradients non-finite (inf norm: 0 * g, NaN where g is
     inf; NaN norm: NaN) and the optimizer's step shows it; with ``error_if_nonfinite=True`` a
     non-finite norm raises RuntimeError and leaves the gradients untouched."""
+    # lowered: under ag.compile every replay measures and scales the replay's gradients
+    parameters = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    return lowered(_clip_norm, parameters, max_norm, norm_type, error_if_nonfinite,
+                   name="clip_grad_norm_")
+
+
+def _clip_norm(parameters: list, max_norm: float, norm_type: float,
+               error_if_nonfinite: bool) -> Tensor:
     params = _with_grads(parameters)
     if not params:
         return Tensor(np.asarray(0.0, dtype=np.float32))
@@ -56,6 +65,11 @@ def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float) -
     """Clamp every gradient entry into [-clip_value, clip_value], in place."""
     if clip_value < 0:
         raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value}")
+    parameters = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    lowered(_clip_value, parameters, clip_value, name="clip_grad_value_")
+
+
+def _clip_value(parameters: list, clip_value: float) -> None:
     for p in _with_grads(parameters):
         np.clip(p.grad, -clip_value, clip_value, out=p.grad)
 

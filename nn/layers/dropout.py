@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograd import Tensor
+from autograd.compiler.protocol import lowered
 from autograd.creation import default_rng
 
 from ..module import Module
@@ -24,9 +25,14 @@ def dropout(x, p: float = 0.5, training: bool = True) -> Tensor:
         return x
     if p == 1:
         return x * np.zeros(x.shape, dtype=x.dtype)
-    keep = default_rng().random(x.shape) >= p
-    scale = np.asarray(1.0 / (1.0 - p), dtype=x.dtype)
-    return x * (keep * scale).astype(x.dtype, copy=False)
+    # lowered: under ag.compile every replay draws a fresh mask
+    return x * lowered(_scaled_mask, x.shape, p, x.dtype, name="dropout mask")
+
+
+def _scaled_mask(shape: tuple, p: float, dtype) -> np.ndarray:
+    keep = default_rng().random(shape) >= p
+    scale = np.asarray(1.0 / (1.0 - p), dtype=dtype)
+    return (keep * scale).astype(dtype, copy=False)
 
 
 class Dropout(Module):

@@ -9,6 +9,7 @@ import numpy as np
 
 import autograd as ag
 from autograd import Tensor
+from autograd.compiler.protocol import lowered
 from autograd.grad_mode import no_grad
 
 from .. import init
@@ -40,9 +41,9 @@ def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None,
         mean = x.mean(axis=axes, keepdims=True)
         var = x.var(axis=axes, keepdims=True)
         if training and running_mean is not None:
-            with no_grad():
-                _update_running(running_mean, running_var, num_batches_tracked, momentum,
-                                mean.data.reshape(-1), var.data.reshape(-1) * (count / (count - 1)))
+            # lowered: under ag.compile every replay updates the running statistics
+            lowered(_update_from_batch, running_mean, running_var, num_batches_tracked, momentum,
+                    mean.data, var.data, count, name="batch_norm running statistics")
     else:
         mean = _data(running_mean).reshape(shape)
         var = _data(running_var).reshape(shape)
@@ -56,6 +57,12 @@ def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None,
 
 def _data(t) -> np.ndarray:
     return t.data if isinstance(t, Tensor) else np.asarray(t)
+
+
+def _update_from_batch(running_mean, running_var, tracked, momentum, mean, var, count) -> None:
+    with no_grad():
+        _update_running(running_mean, running_var, tracked, momentum, mean.reshape(-1),
+                        var.reshape(-1) * (count / (count - 1)))
 
 
 def _update_running(running_mean, running_var, tracked, momentum, mean, var) -> None:

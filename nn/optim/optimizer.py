@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from autograd import Tensor, enable_grad
+from autograd.compiler.protocol import lowered
 from autograd.engine import note_mutation
 
 __all__ = ["Optimizer"]
@@ -113,6 +114,9 @@ class Optimizer:
     # ---- the training-loop calls ---------------------------------------------------------------
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Drop every parameter's gradient (``None``), so the next backward starts from zero."""
+        lowered(self._zero_grad, set_to_none, name=f"{type(self).__name__}.zero_grad")
+
+    def _zero_grad(self, set_to_none: bool) -> None:
         for group in self.param_groups:
             for p in group["params"]:
                 if set_to_none or p.grad is None:
@@ -127,12 +131,44 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        # Under ag.compile the update is one step of the program, run again at every replay
+        # (hyperparameters read afresh); _compile_guard says what a replay relies on.
+        lowered(self._step, name=f"{type(self).__name__}.step", guard=self._compile_guard,
+                state=self._compile_state)
+        return loss
+
+    def _step(self) -> None:
         self._update()
         # The updates were in place: a graph recorded before this step that saved a parameter
         # now raises at backward instead of returning a wrong gradient (PyTorch does the same).
         note_mutation(*[p.data for group in self.param_groups for p in group["params"]
                         if p.grad is not None])
-        return loss
+
+    def _compile_guard(self) -> tuple:
+        """For ag.compile: the parameters of each group, each hyperparameter switched on or off
+        (values, learning rates above all, are read at every replay) and which arrays hold the
+        state (load_state_dict replaces them)."""
+        found = []
+        for g, group in enumerate(self.param_groups):
+            found.append((f"group {g} parameters", tuple(map(id, group["params"]))))
+            for key, value in group.items():
+                if key not in ("params", "lr", "initial_lr"):
+                    on = value if isinstance(value, (bool, str, type(None))) else (
+                        len(value) if isinstance(value, tuple) else value != 0)
+                    found.append((f"group {g} {key} on", on))
+        found.append(("state arrays", tuple(
+            (id(p), tuple((k, id(v)) for k, v in s.items() if isinstance(v, np.ndarray)))
+            for p, s in self.state.items())))
+        return tuple(found)
+
+    def _compile_state(self) -> list:
+        """For ag.compile: what the update changes (the parameters and each state entry)."""
+        found = []
+        for i, p in enumerate(self._params()):
+            found.append((f"param {i}", p, "data"))
+            for key in self.state.get(p, ()):
+                found.append((f"state.{i}.{key}", self.state[p], key))
+        return found
 
     def _update(self) -> None:  # pragma: no cover - abstract
         raise NotImplementedError

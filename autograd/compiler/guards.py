@@ -1,0 +1,126 @@
+"""Guards: what a replay depends on, checked before it runs.
+
+The call's signature (the arguments' kinds, shapes, dtypes and contiguity, and the values of
+Python numbers) selects the programs captured for it; then each program's own guards, generated
+as one Python function, check what the capture saw of the world: tensors' ``requires_grad``,
+hooks and whether ``.grad`` was None on entry, modules' train/eval mode and attribute bindings,
+and each lowered call's declared structure.  A ``.grad``-on-entry difference selects (or
+captures) another program; every other difference raises CompileError naming it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Tensor
+from .protocol import CompileError
+
+__all__ = ["flatten", "build_guard", "RETRACE"]
+
+RETRACE = "retrace"
+_NUMBERS = (bool, int, float, complex, np.generic)
+
+
+def flatten(obj, leaves: list, spec: list) -> None:
+    """Arrays and Tensors of ``obj`` into ``leaves``; its structure and constants into ``spec``."""
+    if isinstance(obj, Tensor):
+        d = obj.data
+        leaves.append(obj)
+        spec.append(("T", d.shape, d.dtype.str, d.flags.c_contiguous, d.flags.f_contiguous,
+                     obj.requires_grad))
+    elif isinstance(obj, np.ndarray):
+        leaves.append(obj)
+        spec.append(("N", obj.shape, obj.dtype.str, obj.flags.c_contiguous, obj.flags.f_contiguous))
+    elif isinstance(obj, _NUMBERS):
+        spec.append(("K", type(obj), repr(obj)))   # repr: NaN equals NaN, -0.0 differs from 0.0
+    elif obj is None:
+        spec.append(("None",))
+    elif type(obj) in (tuple, list):
+        spec.append((type(obj).__name__, len(obj)))
+        for x in obj:
+            flatten(x, leaves, spec)
+    elif type(obj) is dict:
+        spec.append(("dict", tuple(obj)))
+        for x in obj.values():
+            flatten(x, leaves, spec)
+    else:
+        raise CompileError(f"ag.compile: an argument of type {type(obj).__name__} cannot be "
+                           f"compiled: pass Tensors, arrays, Python numbers and tuples, lists or "
+                           f"dicts of them (other objects belong in the step's closure)")
+
+
+def _diff(expected: tuple, now: tuple) -> str:
+    try:
+        for (label, a), (_, b) in zip(expected, now):
+            if a != b:
+                return f"{label} ({a!r} -> {b!r})"
+    except (TypeError, ValueError):
+        pass
+    return "its structure"
+
+
+def build_guard(rec, arg_tensor_count: int):
+    """(guard function, checks) for a finished capture: ``guard(_A)`` returns the index of the
+    first failing check, or -1.  ``checks[i]`` is (action, message, None or a callable giving
+    the message with what changed)."""
+    lines = ["def _guard(_A):"]
+    ns: dict = {}
+    checks: list = []
+
+    def check(cond: str, action, message, detail=None) -> None:
+        lines.append(f"    if not ({cond}): return {len(checks)}")
+        checks.append((action, message, detail))
+
+    def name(obj, hint):
+        key = f"{hint}{len(ns)}"
+        ns[key] = obj
+        return key
+
+    infos = list(rec.tensors.values())
+    # Retrace checks first: they choose between programs.  A program depends on a .grad being set
+    # on entry only where its first write to that .grad accumulates into it (leaf_iadd); one that
+    # first assigns or drops it does the same whatever was there.
+    first: dict[int, str] = {}
+    for step in rec.steps:
+        if step.kind in ("leaf_set", "leaf_iadd", "set_none"):
+            ref = step.data if step.kind == "set_none" else step.data[0]
+            first.setdefault(id(ref[1]) if ref[0] == "t" else ("A", ref[1]), step.kind)
+    for info in infos:
+        t = info.ref
+        if first.get(id(t[1]) if t[0] == "t" else t) == "leaf_iadd":
+            expr = f"_A[{t[1]}]" if t[0] == "A" else name(info.tensor, "t")
+            check(f"{expr}.grad is not None", RETRACE,
+                  f"{rec.label(info.tensor)}: .grad set on entry (accumulated into)")
+    for info in infos:
+        t = info.ref
+        label = rec.label(info.tensor)
+        expr = f"_A[{t[1]}]" if t[0] == "A" else name(info.tensor, "t")
+        check(f"not {expr}._hooks", "error", f"a hook was registered on {label}, which the "
+              "compiled program would skip")
+        if t[0] == "t":
+            d = info.tensor.data
+            check(f"{expr}.requires_grad is {info.tensor.requires_grad}", "error",
+                  f"requires_grad of {label} was flipped")
+            check(f"{expr}.data.shape == {d.shape!r} and {expr}.data.dtype == "
+                  f"{name(d.dtype, 'd')}", "error",
+                  f"{label}: .data was replaced by an array of another shape or dtype")
+    for m in rec.modules.values():
+        mn = name(m, "m")
+        kind = type(m).__name__
+        if hasattr(m, "training"):
+            check(f"{mn}.training is {bool(m.training)}", "error",
+                  f"module {kind} switched to {'eval' if m.training else 'train'} mode")
+        for attr, value in vars(m).items():
+            if isinstance(value, Tensor) or id(value) in rec.modules:
+                check(f"{mn}.__dict__.get({attr!r}) is {name(value, 'a')}", "error",
+                      f"{kind}.{attr} was rebound")
+    for label, guard, _ in rec.lowered_calls:
+        if guard is None:
+            continue
+        expected = guard()
+        g = name(guard, "g")
+        check(f"{g}() == {name(expected, 'e')}", "error", f"the structure of {label} changed",
+              lambda g=guard, e=expected, label=label: f"{label}: {_diff(e, g())} changed")
+    lines.append("    return -1")
+    exec(compile("\n".join(lines) + "\n", "<ag.compile guards>", "exec"), ns)
+    return ns["_guard"], checks, "\n".join(lines[1:-1])

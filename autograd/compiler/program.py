@@ -1,0 +1,231 @@
+"""A captured program: a flat list of steps over numbered values, turned into one Python function.
+
+Values are slots ``v0, v1, ...`` (arrays, or Python numbers from ``item()``), written once each
+(accumulation in place excepted, as eager does it).  A reference to something the program reads
+is a tagged tuple:
+
+    ("v", k)        slot k
+    ("c", obj)      a constant, read by reference (closure data, labels, a Python number)
+    ("t", tensor)   a Tensor the program reads live: ``tensor.data`` (parameters, buffers)
+    ("A", i)        the i-th Tensor among this call's arguments (its ``.grad`` is written)
+
+Structures (an op's params, a lowered call's arguments, the return value) are templates:
+("tuple"|"list", [items]), ("dict", [(key, item)]), ("wrap", ref) for a fresh Tensor around an
+array, or a reference.  The steps are turned into Python source once (``build``): no graph, no
+Tensor per op, no walk over nodes at replay; ``del`` after each value's last use frees memory as
+early as eager frees its graph.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..engine import note_mutation, unbroadcast
+from ..tensor import Tensor
+
+__all__ = ["Step", "Program", "Names"]
+
+
+class Names:
+    """The namespace of the generated function: constants get names once (by identity)."""
+
+    def __init__(self) -> None:
+        self.ns: dict = {"_new": object.__new__, "_asarray": np.asarray, "_array": np.array,
+                         "_unbroadcast": unbroadcast, "_make": Tensor._make,
+                         "_note": note_mutation}
+        self._ids: dict[int, str] = {}
+
+    def const(self, obj, hint: str = "k") -> str:
+        name = self._ids.get(id(obj))
+        if name is None:
+            name = f"{hint}{len(self._ids)}"
+            self._ids[id(obj)] = name
+            self.ns[name] = obj
+        return name
+
+    def ref(self, r) -> str:
+        kind, value = r
+        if kind == "v":
+            return f"v{value}"
+        if kind == "t":
+            return self.const(value, "t") + ".data"
+        if kind == "A":
+            return f"_A[{value}]"
+        return self.const(value)
+
+    def tensor(self, r) -> str:
+        """The Tensor object of a ("t", tensor) or ("A", i) reference."""
+        return self.const(r[1], "t") if r[0] == "t" else f"_A[{r[1]}]"
+
+    def struct(self, tmpl) -> str:
+        kind = tmpl[0]
+        if kind in ("tuple", "list"):
+            items = ", ".join(self.struct(x) for x in tmpl[1])
+            if kind == "list":
+                return f"[{items}]"
+            return f"({items},)" if items else "()"
+        if kind == "dict":
+            return "{" + ", ".join(f"{self.const(k)}: {self.struct(x)}" for k, x in tmpl[1]) + "}"
+        if kind == "wrap":
+            return f"_make({self.ref(tmpl[1])}, None)"
+        if kind == "tensor":               # a live Tensor passed as itself
+            return self.tensor(tmpl[1])
+        return self.ref(tmpl)
+
+
+def refs_in(tmpl):
+    """The references a template reads."""
+    kind = tmpl[0]
+    if kind in ("tuple", "list"):
+        for x in tmpl[1]:
+            yield from refs_in(x)
+    elif kind == "dict":
+        for _, x in tmpl[1]:
+            yield from refs_in(x)
+    elif kind in ("wrap", "tensor"):
+        yield tmpl[1]
+    else:
+        yield tmpl
+
+
+class Step:
+    """One step: ``kind``, the slots it reads (``uses``) and defines (``defines``), ``label`` for
+    explain and error messages, and what to compare between two captures (``key``)."""
+
+    __slots__ = ("kind", "label", "uses", "defines", "node", "data", "key")
+
+    def __init__(self, kind: str, label: str, uses=(), defines=(), node=None, data=None,
+                 key=()) -> None:
+        self.kind, self.label, self.node, self.data = kind, label, node, data
+        self.uses = tuple(uses)
+        self.defines = tuple(defines)
+        self.key = key
+
+    def code(self, names: Names) -> list[str]:
+        d, kind = self.data, self.kind
+        if kind == "forward":
+            cls, ins, params, out, parents, as_array = d
+            var = f"o{self.node}" if self.node is not None else "_o"
+            arrays = ", ".join(names.ref(r) for r in ins)
+            args = arrays
+            if params is not None:
+                args += (", " if args else "") + "**" + names.struct(params)
+            lines = [f"{var} = _new({names.const(cls, 'C')})",
+                     f"v{out} = {var}.forward({args})"]
+            if as_array:
+                lines.append(f"v{out} = _asarray(v{out})")
+            if self.node is not None:
+                lines.append(f"{var}.parents = {names.const(parents)}")
+                lines.append(f"{var}.shape, {var}.dtype = v{out}.shape, v{out}.dtype")
+                if cls.save_inputs:
+                    lines.append(f"{var}.inputs = ({arrays},)")
+                if cls.save_output:
+                    lines.append(f"{var}.output = v{out}")
+            return lines
+        if kind == "backward":
+            g, outs, wrap = d
+            lines = [f"_r = o{self.node}.backward({names.ref(g)})"]
+            if wrap:
+                lines.append("_r = (_r,)")
+            targets = ", ".join(f"v{k}" if k is not None else "_" for k in outs)
+            lines.append(f"{targets}, = _r")
+            return lines
+        if kind == "fit":
+            src, out, shape = d
+            return [f"v{out} = _unbroadcast({names.ref(src)}, {shape!r})"]
+        if kind == "cast":
+            src, out, dtype = d
+            return [f"v{out} = {names.ref(src)}.astype({names.const(dtype, 'D')})"]
+        if kind == "argcast":
+            src, out, dtype = d
+            return [f"v{out} = _asarray({names.ref(src)}, dtype={names.const(dtype, 'D')})"]
+        if kind == "add":
+            a, b, out = d
+            return [f"v{out} = {names.ref(a)} + {names.ref(b)}"]
+        if kind == "iadd":
+            a, b = d
+            return [f"{names.ref(a)} += {names.ref(b)}"]
+        if kind == "copy":
+            src, out, dtype = d
+            return [f"v{out} = _array({names.ref(src)}, dtype={names.const(dtype, 'D')}, copy=True)"]
+        if kind == "leaf_set":
+            leaf, g = d
+            return [f"{names.tensor(leaf)}.grad = {names.ref(g)}"]
+        if kind == "leaf_iadd":
+            leaf, g = d
+            return [f"{names.tensor(leaf)}.grad += {names.ref(g)}"]
+        if kind == "set_none":
+            return [f"{names.tensor(d)}.grad = None"]
+        if kind == "item":
+            src, out = d
+            return [f"v{out} = {names.ref(src)}.item()"]
+        if kind == "compare":
+            fn, ins, out = d
+            return [f"v{out} = _asarray({names.const(fn, 'f')}({', '.join(map(names.ref, ins))}))"]
+        if kind == "inplace":
+            fn, target, operand, where = d
+            t = names.ref(target)
+            if fn is None:
+                line = f"{t}[{names.struct(where)}] = {names.struct(operand)}"
+            else:
+                line = f"{names.const(fn, 'f')}({t}, {names.struct(operand)}, out={t})"
+            return [line, f"_note({t})"]
+        if kind == "lowered":
+            fn, args, out, tensor_out = d
+            call = f"{names.const(fn, 'f')}(*{names.struct(args)})"
+            if out is None:
+                return [call]
+            return [f"v{out} = {call}" + (".data" if tensor_out else "")]
+        raise AssertionError(kind)
+
+
+class Program:
+    """Steps plus the argument slots and the return template, built into ``run(arrays, _A)``."""
+
+    def __init__(self, steps: list[Step], arg_slots: list[int], output, nslots: int) -> None:
+        self.steps = steps
+        self.arg_slots = arg_slots
+        self.output = output
+        self.nslots = nslots
+        self.source = ""
+        self.run = None
+        self.run_traced = None
+
+    def build(self) -> None:
+        self.run, self.source = self._generate(trace=False)
+
+    def build_traced(self) -> None:
+        """A variant that hands every value to ``_trace(step, slot, value)`` as it is made (check
+        mode: finding the first op whose result differs from eager)."""
+        if self.run_traced is None:
+            self.run_traced, _ = self._generate(trace=True)
+
+    def _generate(self, trace: bool):
+        names = Names()
+        last: dict[str, int] = {}       # variable -> index of the last step that reads it
+        for i, step in enumerate(self.steps):
+            for k in step.uses:
+                last[f"v{k}"] = i
+            if step.node is not None:
+                last[f"o{step.node}"] = i
+        out_expr = names.struct(self.output)
+        kept = {f"v{r[1]}" for r in refs_in(self.output) if r[0] == "v"}
+        frees: dict[int, list[str]] = {}
+        for var, i in last.items():
+            if var not in kept:
+                frees.setdefault(i, []).append(var)
+        params = ", ".join(f"v{k}" for k in self.arg_slots)
+        lines = [f"def _replay({params}{', ' if params else ''}_A=(), _trace=None):"]
+        for i, step in enumerate(self.steps):
+            lines.append(f"    # {i}: {step.label}")
+            lines += ["    " + line for line in step.code(names)]
+            if trace:
+                lines += [f"    _trace({i}, {k}, v{k})" for k in step.defines]
+            dead = frees.get(i)
+            if dead and not trace:
+                lines.append(f"    del {', '.join(sorted(dead))}")
+        lines.append(f"    return {out_expr}")
+        source = "\n".join(lines) + "\n"
+        ns = names.ns
+        exec(compile(source, "<ag.compile program>", "exec"), ns)
+        return ns["_replay"], source

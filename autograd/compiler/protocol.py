@@ -1,0 +1,43 @@
+"""How code outside autograd takes part in ag.compile, without autograd importing it.
+
+A layer or optimizer whose work is not made of ops (an optimizer's in-place update, Dropout's
+random mask, BatchNorm's running statistics, gradient clipping) wraps that work in ``lowered``.
+Eagerly it is a plain call; while a step is being captured the call becomes one step of the
+program, called again at every replay with the replay's values in place of the Tensors and arrays
+the program computed.  The step's structure (what must not change between replays) and its
+mutable state are declared beside it, so the rules live with the layer, in one place.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from .. import engine
+
+__all__ = ["CompileError", "lowered", "is_capturing"]
+
+
+class CompileError(RuntimeError):
+    """ag.compile cannot capture a step, or a replay would not do what the eager call does."""
+
+
+def lowered(fn: Callable, *args, name: str | None = None,
+            guard: Callable[[], tuple] | None = None,
+            state: Callable[[], list] | None = None) -> Any:
+    """``fn(*args)``; inside a capture, also a step of the program that calls ``fn`` again at
+    every replay.
+
+    ``fn`` may read and change only its arguments, the state it declares and graphgrad's random
+    generator; Python values it reads from elsewhere (hyperparameters) are read afresh each time.
+    ``guard()`` returns ``((label, value), ...)``: the structure a replay relies on, compared
+    before every replay (a change raises CompileError naming the label).  ``state()`` returns
+    ``[(label, container, key), ...]``: the mutable state fn changes (a dict item, or an attribute
+    of an object), which compile's verification and ``check=True`` snapshot and compare."""
+    rec = engine.RECORDER
+    if rec is None:
+        return fn(*args)
+    return rec.lowered(fn, args, name or getattr(fn, "__qualname__", "lowered"), guard, state)
+
+
+def is_capturing() -> bool:
+    return engine.RECORDER is not None

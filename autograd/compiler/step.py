@@ -1,0 +1,272 @@
+"""``ag.compile``: capture a step on its first call with a signature, verify the capture on the
+next call, then replay it.
+
+Verification is the safety net for everything capture cannot see: on the second call the program
+is replayed from a snapshot of every state it touches, the state is restored, the step runs
+eagerly (and is captured again), and both the two captures and the two end states must agree
+bitwise.  A program whose captures differ (Python control flow, a constant computed outside ops
+from changing data) is captured afresh, up to three times, then refused; one whose end state
+differs (a change the program does not make) is refused, naming the value.  ``check=True``
+verifies every call, naming the first op whose value differs.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from .. import creation, engine
+from ..grad_mode import STATE
+from ..tensor import Tensor
+from . import tensor_hooks
+from .capture import Recorder, constants
+from .guards import RETRACE, build_guard, flatten
+from .program import Program
+from .protocol import CompileError
+from . import state as snapshots
+
+__all__ = ["compile", "CompiledStep"]
+
+MAX_SIGNATURES = 8
+MAX_RECAPTURES = 3
+
+
+class _Captured:
+    """One program with its guards, and whether a second call has verified it."""
+
+    def __init__(self, rec: Recorder, program: Program, n_args: int) -> None:
+        self.rec = rec
+        self.program = program
+        self.guard, self.checks, self.guard_source = build_guard(rec, n_args)
+        self.verified = False
+        self.recaptures = 0
+
+
+def _capture(fn, args, kwargs, leaves, trace: bool = False):
+    """Run ``fn`` eagerly under a Recorder; (result, recorder, program)."""
+    if engine.RECORDER is not None:
+        raise CompileError("ag.compile: a compiled step cannot run inside another's capture")
+    rec = Recorder(leaves, trace)
+    engine.RECORDER = rec
+    try:
+        with tensor_hooks.installed():
+            result = fn(*args, **kwargs)
+        rec.sync()
+        rec.check_rng("during the step")
+    finally:
+        engine.RECORDER = None
+    output = _output_template(rec, result)
+    returned = {r[1] for r in _refs(output) if r[0] == "v"}
+    for slot, site in rec.items:
+        if slot not in returned:
+            raise CompileError(f"capture: item() at {site} gives a Python value the compiled "
+                               f"program cannot see used (an if, a counter, a print); only an "
+                               f"item() whose value is returned can be compiled")
+    for info in rec.tensors.values():
+        t = info.tensor
+        if not info.touched and info.ref[0] == "t" and not np.array_equal(
+                t.data, info.first_data, equal_nan=True):
+            raise CompileError(f"capture: {rec.label(t)} was changed in place by code the "
+                               f"compiled program does not record (e.g. p.data -= lr * p.grad in "
+                               f"NumPy); update it with an nn.optim optimizer, or outside the step")
+    program = Program(rec.steps, rec.arg_slots, output, rec.nslots)
+    return result, rec, program
+
+
+def _refs(tmpl):
+    from .program import refs_in
+    return refs_in(tmpl)
+
+
+def _output_template(rec: Recorder, obj):
+    if isinstance(obj, Tensor):
+        k = rec.slot_of.get(id(obj.data))
+        return ("wrap", ("v", k)) if k is not None else ("tensor", rec.see(obj).ref)
+    if isinstance(obj, (tuple, list)) and type(obj) in (tuple, list):
+        return (type(obj).__name__, [_output_template(rec, x) for x in obj])
+    if type(obj) is dict:
+        return ("dict", [(k, _output_template(rec, v)) for k, v in obj.items()])
+    k = rec.slot_of.get(id(obj))
+    if k is not None and not isinstance(obj, bool):
+        return ("v", k)
+    if isinstance(obj, np.ndarray):
+        rec.keep.append(obj)
+    return ("c", obj)
+
+
+def _same_program(a: Recorder, b: Recorder) -> str | None:
+    """None when two captures are the same program; else what differs.  Constants that differ
+    raise at once: capture would freeze them, and capturing again would freeze the next ones."""
+    if len(a.steps) != len(b.steps):
+        return f"{len(a.steps)} steps, then {len(b.steps)}"
+    for i, (x, y) in enumerate(zip(a.steps, b.steps)):
+        if x.key != y.key:
+            return f"step {i} was '{x.label}', then '{y.label}'"
+    steps = [s for s in a.steps for _ in constants([s])]
+    for i, (x, y) in enumerate(zip(constants(a.steps), constants(b.steps))):
+        if x is y:
+            continue
+        if isinstance(x, Tensor):
+            x, y = x.data, y.data
+        if not (x.shape == y.shape and x.dtype == y.dtype and np.array_equal(x, y, equal_nan=True)):
+            raise CompileError(
+                f"ag.compile: an input of '{steps[i].label}' ({x.shape} {x.dtype}) was computed "
+                f"outside graphgrad's ops (NumPy on .data, np.asarray of a tensor...) and has "
+                f"other values on this call; capture would freeze it: compute it with Tensor ops "
+                f"or pass it as an argument")
+    return None
+
+
+class CompiledStep:
+    """The compiled step: call it like ``fn``; ``explain()`` describes what was captured."""
+
+    def __init__(self, fn, backend: str = "numpy", check: bool = False) -> None:
+        if backend not in ("numpy",):
+            raise ValueError(f"ag.compile: unknown backend {backend!r} (this build has 'numpy')")
+        self.fn, self.backend, self.check = fn, backend, check
+        self.programs: dict[tuple, list[_Captured]] = {}
+        self.modes = None
+        self.__wrapped__ = fn
+        self.__name__ = getattr(fn, "__name__", "step")
+
+    def __call__(self, *args, **kwargs):
+        modes = (STATE.enabled, STATE.anomaly)
+        if STATE.anomaly:
+            raise CompileError("ag.compile: detect_anomaly is on; compiled steps run without "
+                               "anomaly checks: call the plain function under detect_anomaly")
+        if self.modes is None:
+            self.modes = modes
+        elif modes != self.modes:
+            raise CompileError(f"ag.compile: grad mode differs from the capture's (captured with "
+                               f"grad {'on' if self.modes[0] else 'off'}, now "
+                               f"{'on' if modes[0] else 'off'})")
+        if STATE.grad_observer is not None and self.programs:
+            raise CompileError("ag.compile: a gradient observer (viz.record_grad_norms) is "
+                               "active, which the compiled program would skip")
+        leaves, spec = [], []
+        flatten((args, kwargs), leaves, spec)
+        key = tuple(spec)
+        arrays = [x.data if isinstance(x, Tensor) else x for x in leaves]
+        tensors = [x for x in leaves if isinstance(x, Tensor)]
+        captured = self._select(key, tensors)
+        if captured is None:
+            return self._new_capture(key, args, kwargs, leaves)
+        if captured.verified and not self.check:
+            return captured.program.run(*arrays, _A=tensors)
+        return self._verify(captured, key, args, kwargs, leaves, arrays, tensors)
+
+    def _select(self, key, tensors):
+        for captured in self.programs.get(key, ()):
+            failed = captured.guard(tensors)
+            if failed < 0:
+                return captured
+            action, message, detail = captured.checks[failed]
+            if action != RETRACE:
+                raise CompileError("ag.compile: " + (detail() if detail else message)
+                                   + "; compile the step again (ag.compile(fn)) after such a "
+                                     "change")
+        return None
+
+    def _count(self) -> int:
+        return sum(len(v) for v in self.programs.values())
+
+    def _new_capture(self, key, args, kwargs, leaves):
+        if self._count() >= MAX_SIGNATURES:
+            raise CompileError(f"ag.compile: more than {MAX_SIGNATURES} signatures (argument "
+                               f"shapes, dtypes, Python numbers, .grad set or None); pass "
+                               f"changing numbers as 0-d Tensors, or call the plain function")
+        result, rec, program = _capture(self.fn, args, kwargs, leaves, trace=self.check)
+        program.build()
+        self.programs.setdefault(key, []).append(_Captured(rec, program, len(leaves)))
+        return result
+
+    def _verify(self, captured, key, args, kwargs, leaves, arrays, tensors):
+        """Replay from a snapshot, restore it, run eagerly under capture, compare."""
+        program = captured.program
+        snap = snapshots.take(captured.rec, tensors)
+        if self.check:
+            program.build_traced()
+            trace: dict = {}
+            replayed = program.run_traced(*arrays, _A=tensors,
+                                          _trace=lambda i, k, v: trace.setdefault(k, _copy(v)))
+        else:
+            replayed = program.run(*arrays, _A=tensors)
+        after_replay = snapshots.collect(captured.rec, tensors, replayed)
+        snapshots.restore(snap)
+        result, rec, fresh = _capture(self.fn, args, kwargs, leaves, trace=self.check)
+        changed = _same_program(captured.rec, rec)
+        if changed is not None:
+            if self.check:
+                raise CompileError(f"check: the step is no longer the captured program: {changed}")
+            captured.recaptures += 1
+            if captured.recaptures > MAX_RECAPTURES:
+                raise CompileError(f"ag.compile: the step runs a different program on every call "
+                                   f"({changed}); Python control flow on tensor values or on "
+                                   f"state compile cannot see: call the plain function")
+            fresh.build()
+            replacement = _Captured(rec, fresh, len(leaves))
+            replacement.recaptures = captured.recaptures
+            group = self.programs[key]
+            group[group.index(captured)] = replacement
+            return result
+        after_eager = snapshots.collect(captured.rec, tensors, result)
+        differs = snapshots.first_difference(after_replay, after_eager)
+        if differs is not None:
+            where = ""
+            if self.check:
+                where = _first_op(program, rec, trace)
+            raise CompileError(f"{'check' if self.check else 'ag.compile'}: the replay differs "
+                               f"from the eager call in {differs}{where}: the step changes state "
+                               f"the program does not record (plain NumPy on .data or .grad?)")
+        captured.verified = True
+        return result
+
+    def explain(self) -> str:
+        from .explain import explain
+        return explain(self)
+
+    def __repr__(self) -> str:
+        return f"<ag.compile({self.__name__}) backend={self.backend!r}, {self._count()} programs>"
+
+
+def _copy(v):
+    return np.array(v, copy=True) if isinstance(v, np.ndarray) else v
+
+
+def _first_op(program: Program, rec: Recorder, trace: dict) -> str:
+    for i, step in enumerate(program.steps):
+        for k in step.defines:
+            a, b = trace.get(k), rec.values.get(k)
+            if isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and (
+                    a.shape != b.shape or a.tobytes() != b.tobytes()):
+                return f" (first at step {i}, '{step.label}')"
+    return ""
+
+
+class _Plain:
+    """What ag.compile returns under GRAPHGRAD_COMPILE=0: plain calls of fn."""
+
+    def __init__(self, fn) -> None:
+        self.fn = fn
+        self.__wrapped__ = fn
+
+    def __call__(self, *args, **kwargs):
+        return self.fn(*args, **kwargs)
+
+    def explain(self) -> str:
+        return "ag.compile is off (GRAPHGRAD_COMPILE=0): plain calls of the function"
+
+
+def compile(fn=None, *, backend: str = "numpy", check: bool = False):
+    """Compile a step: ``ag.compile(fn)``, ``@ag.compile`` or ``@ag.compile(backend=...)``."""
+    if fn is None:
+        return lambda f: compile(f, backend=backend, check=check)
+    if not callable(fn):
+        raise TypeError(f"ag.compile: expected a function, got {type(fn).__name__}")
+    if os.environ.get("GRAPHGRAD_COMPILE", "1") == "0":
+        return _Plain(fn)
+    return CompiledStep(fn, backend, check)
+
+
+del creation

@@ -1,0 +1,214 @@
+"""ag.compile's guards and refusals: each change either retraces or raises CompileError naming
+it, and what capture cannot replay is refused at capture, never replayed wrong."""
+
+import numpy as np
+import pytest
+
+import autograd as ag
+import nn
+import nn.functional as F
+from test_compile import _batches, _classifier_step, _mlp
+
+
+def _trained(opt_factory=lambda p: nn.optim.SGD(p, lr=0.1, momentum=0.9), calls=3):
+    """A compiled classifier step, already past capture and verification."""
+    model = _mlp()
+    opt = opt_factory(model.parameters())
+    step = ag.compile(_classifier_step(model, opt))
+    batches = _batches(calls + 1)
+    for x, y in batches[:calls]:
+        step(x, y)
+    return step, model, opt, batches[-1]
+
+
+def test_new_shape_dtype_or_contiguity_retraces_and_stays_exact():
+    step, model, opt, (x, y) = _trained()
+    n = step._count()
+    step(x[:5], y[:5])
+    assert step._count() == n + 1
+    step(x.astype(np.float64), y)                 # a float64 batch: another signature
+    step(np.asfortranarray(x), y)                 # F-contiguous: another signature
+    assert step._count() == n + 3
+
+
+def test_python_numbers_are_constants_and_zero_d_tensors_are_data():
+    w = ag.tensor(np.ones(3), requires_grad=True)
+    compiled = ag.compile(lambda x, scale: (w * x * scale).sum())
+    x = np.arange(3.0)
+    assert compiled(x, 2.0).item() == 6.0
+    assert compiled(x, 3.0).item() == 9.0           # a new value retraces
+    assert compiled._count() == 2
+    as_data = ag.compile(lambda x, scale: (w * x * ag.tensor(scale)).sum())
+    for s in (2.0, 3.0, 4.0, 5.0):
+        assert as_data(x, np.array(s)).item() == 3 * s
+    assert as_data._count() == 1
+
+
+def test_at_most_eight_signatures():
+    compiled = ag.compile(lambda x, k: (ag.tensor(x) * k).sum())
+    for k in range(8):
+        compiled(np.ones(2), k)
+    with pytest.raises(ag.CompileError, match="more than 8 signatures"):
+        compiled(np.ones(2), 8)
+
+
+def test_other_argument_kinds_raise():
+    compiled = ag.compile(lambda x: x)
+    with pytest.raises(ag.CompileError, match="type str"):
+        compiled("text")
+
+
+def test_grad_mode_and_anomaly_mode_differences_raise():
+    step, model, opt, (x, y) = _trained()
+    with ag.no_grad():
+        with pytest.raises(ag.CompileError, match="grad mode"):
+            step(x, y)
+    with ag.detect_anomaly():
+        with pytest.raises(ag.CompileError, match="detect_anomaly"):
+            step(x, y)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda m, o: setattr(m[0], "weight", nn.Parameter(m[0].weight.data.copy())), "rebound"),
+    (lambda m, o: m[0].bias.requires_grad_(False), "requires_grad"),
+    (lambda m, o: m[0].weight.register_hook(lambda g: g), "hook"),
+    (lambda m, o: m.eval(), "eval mode"),
+    (lambda m, o: o.param_groups[0].update(momentum=0.0), "momentum"),
+    (lambda m, o: o.param_groups[0].update(nesterov=True), "nesterov"),
+    (lambda m, o: o.param_groups[0].update(weight_decay=1e-4), "weight_decay"),
+    (lambda m, o: o.load_state_dict(o.state_dict()), "state arrays"),
+])
+def test_each_change_raises_naming_it(change, message):
+    step, model, opt, (x, y) = _trained()
+    change(model, opt)
+    with pytest.raises(ag.CompileError, match=message):
+        step(x, y)
+
+
+def test_learning_rate_changes_are_read_at_every_replay():
+    def run(compiled):
+        model = _mlp()
+        opt = nn.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        sched = nn.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+        step = _classifier_step(model, opt)
+        step = ag.compile(step) if compiled else step
+        for x, y in _batches(6):
+            step(x, y)
+            sched.step()
+        return model[0].weight.data.tobytes(), step
+    (eager, _), (replayed, step) = run(False), run(True)
+    assert eager == replayed and step._count() == 1
+
+
+def test_a_gradient_observer_raises():
+    import viz
+    step, model, opt, (x, y) = _trained()
+    with viz.record_grad_norms():
+        with pytest.raises(ag.CompileError, match="observer"):
+            step(x, y)
+
+
+# ---- refusals at capture --------------------------------------------------------------------
+
+def test_hand_written_update_is_refused_naming_the_parameter():
+    model = _mlp()
+
+    def step(x, y):
+        for p in model.parameters():
+            p.grad = None
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        for p in model.parameters():
+            p.data -= 0.1 * p.grad
+        return loss
+    x, y = _batches(1)[0]
+    with pytest.raises(ag.CompileError, match=r"Linear\.weight .*changed in place"):
+        ag.compile(step)(x, y)
+
+
+def test_control_flow_on_tensor_values_is_refused_with_the_line():
+    w = ag.tensor(np.ones(3), requires_grad=True)
+
+    def branchy(x):
+        y = (w * x).sum()
+        if y > 0:
+            return y * 2
+        return y
+
+    with pytest.raises(ag.CompileError, match=r"bool\(\).*test_compile_guards.py"):
+        ag.compile(branchy)(np.ones(3))
+
+    def item_in_if(x):
+        y = (w * x).sum()
+        return y * 2 if y.item() > 0 else y
+
+    with pytest.raises(ag.CompileError, match=r"item\(\) at .*test_compile_guards.py"):
+        ag.compile(item_in_if)(np.ones(3))
+
+
+def test_custom_function_is_refused_by_name():
+    class Cube(ag.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 3
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_arrays
+            return 3 * x ** 2 * g
+
+    w = ag.tensor(np.ones(3), requires_grad=True)
+    with pytest.raises(ag.CompileError, match="'Cube' has no compile lowering"):
+        ag.compile(lambda: Cube.apply(w).sum())()
+
+
+def test_random_draws_outside_a_lowering_are_refused():
+    w = ag.tensor(np.ones(3), requires_grad=True)
+    with pytest.raises(ag.CompileError, match="random generator"):
+        ag.compile(lambda: (w * ag.randn(3)).sum())()
+
+
+def test_values_computed_outside_ops_are_refused_at_verification():
+    w = ag.tensor(np.ones(3), requires_grad=True)
+
+    def step(x):
+        hidden = w * x
+        doubled = ag.tensor(hidden.data * 2)      # NumPy on .data: a constant to capture
+        return (hidden * doubled).sum()
+    compiled = ag.compile(step)
+    compiled(np.ones(3))
+    with pytest.raises(ag.CompileError, match="computed outside graphgrad's ops"):
+        compiled(np.full(3, 2.0))
+
+
+def test_untracked_state_change_found_by_verification():
+    """A change capture cannot see while it happens (before the parameter is first used) is
+    found on the second call, which replays and compares with eager."""
+    model = _mlp()
+    opt = nn.optim.SGD(model.parameters(), lr=0.1)
+    counter = {"n": 0}
+
+    def step(x, y):
+        model[0].bias.data += 1.0                 # before any op reads it
+        return _classifier_step(model, opt)(x, y)
+    compiled = ag.compile(step)
+    (x, y), (x2, y2) = _batches(2)
+    compiled(x, y)
+    with pytest.raises(ag.CompileError, match="replay differs"):
+        compiled(x2, y2)
+    assert counter["n"] == 0
+
+
+def test_check_mode_names_the_difference():
+    model = _mlp()
+    opt = nn.optim.SGD(model.parameters(), lr=0.1)
+
+    def step(x, y):
+        model[0].bias.data += 1.0
+        return _classifier_step(model, opt)(x, y)
+    compiled = ag.compile(step, check=True)
+    (x, y), (x2, y2) = _batches(2)
+    compiled(x, y)
+    with pytest.raises(ag.CompileError, match="check: the replay differs"):
+        compiled(x2, y2)
