@@ -20,7 +20,8 @@ import autograd as ag
 from .. import init
 from ..module import Module, Parameter, as_input
 
-__all__ = ["unfold", "fold", "conv2d", "Conv2d", "pair", "output_size"]
+__all__ = ["unfold", "fold", "conv2d", "conv1d", "Conv2d", "Conv1d", "pair", "output_size",
+           "conv_padding"]
 
 
 def pair(value, what: str) -> tuple[int, int]:
@@ -92,23 +93,91 @@ def fold(windows, shape, stride=1) -> Tensor:
     return apply(Fold, windows, shape=tuple(shape), stride=pair(stride, "stride"))
 
 
-def conv2d(x, weight, bias=None, stride=1, padding=0) -> Tensor:
-    """Cross-correlation of x (N, C, H, W) with weight (O, C, kh, kw), plus bias (O,):
-    out = cols @ W^T with cols the unfolded windows, so dW = g^T cols and dx = fold(g W)."""
-    x = x if isinstance(x, Tensor) else Tensor(np.asarray(x))
+def conv_padding(name: str, padding, kernel: tuple, dilation: tuple, stride: tuple
+                 ) -> tuple[tuple[int, int], ...]:
+    """Per spatial axis (before, after) zero padding for ``padding`` = int, tuple, "valid" or
+    "same" (PyTorch: stride 1 only; the odd extra goes after)."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return tuple((0, 0) for _ in kernel)
+        if padding != "same":
+            raise ValueError(f"{name}: padding must be an int, a tuple, 'valid' or 'same', got "
+                             f"{padding!r}")
+        if any(s != 1 for s in stride):
+            raise ValueError(f"{name}: padding='same' needs stride 1 (as in PyTorch), got "
+                             f"stride {stride}")
+        totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+        return tuple((t // 2, t - t // 2) for t in totals)
+    items = (padding,) * len(kernel) if isinstance(padding, (int, np.integer)) else tuple(padding)
+    if len(items) != len(kernel) or not all(isinstance(p, (int, np.integer)) and p >= 0
+                                            for p in items):
+        raise ValueError(f"{name}: padding must be a non-negative int or {len(kernel)} of them, "
+                         f"got {padding!r}")
+    return tuple((int(p), int(p)) for p in items)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1
+           ) -> Tensor:
+    """Cross-correlation of x (N, C, H, W) with weight (O, C / groups, kh, kw), plus bias (O,),
+    PyTorch's F.conv2d: out = cols @ W^T with cols the unfolded windows, so dW = g^T cols and
+    dx = fold(g W).  ``padding``: int, pair, "valid" or "same"; ``dilation`` spreads the kernel;
+    ``groups`` splits the channels into independent convolutions."""
+    x = input if isinstance(input, Tensor) else Tensor(np.asarray(input))
     wshape = np.shape(weight)
-    if x.ndim != 4 or len(wshape) != 4 or x.shape[1] != wshape[1]:
+    groups = int(groups)
+    if groups < 1 or x.ndim != 4 or len(wshape) != 4 or x.shape[1] != wshape[1] * groups \
+            or wshape[0] % groups:
         raise ValueError(f"conv2d: input of shape {x.shape} does not fit weight of shape "
-                         f"{wshape}: expected an input (N, {wshape[1] if len(wshape) == 4 else 'C'}"
-                         f", H, W)")
+                         f"{wshape} with groups={groups}: expected an input (N, "
+                         f"{wshape[1] * groups if len(wshape) == 4 else 'C'}, H, W) and "
+                         f"out_channels divisible by groups")
     out_channels, _, kh, kw = wshape
-    windows = unfold(x, (kh, kw), stride, padding)                 # (N, C, OH, OW, kh, kw)
+    stride = pair(stride, "conv2d: stride")
+    dilation = pair(dilation, "conv2d: dilation")
+    if min(stride) < 1 or min(dilation) < 1:
+        raise ValueError(f"conv2d: stride and dilation must be >= 1, got {stride}, {dilation}")
+    pads = conv_padding("conv2d", padding, (kh, kw), dilation, stride)
+    if any(p for side in pads for p in side):
+        x = ag.pad(x, ((0, 0), (0, 0)) + pads)
+    span = (dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1)
+    windows = unfold(x, span, stride)                              # (N, C, OH, OW, sh, sw)
+    if dilation != (1, 1):
+        windows = windows[:, :, :, :, ::dilation[0], ::dilation[1]]
     n, c, oh, ow = windows.shape[:4]
-    cols = windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * kh * kw)
-    out = cols @ ag.reshape(weight, (out_channels, c * kh * kw)).T
+    if groups == 1:
+        cols = windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * kh * kw)
+        out = cols @ ag.reshape(weight, (out_channels, c * kh * kw)).T
+        if bias is not None:
+            out = out + bias
+        return apply(Contiguous, out.reshape(n, oh, ow, out_channels).transpose(0, 3, 1, 2))
+    per = c // groups
+    grouped = windows.reshape(n, groups, per, oh, ow, kh, kw)
+    w = ag.reshape(weight, (groups, out_channels // groups, per, kh, kw))
+    out = ag.einsum("ngcyxij,gocij->ngoyx", grouped, w).reshape(n, out_channels, oh, ow)
     if bias is not None:
-        out = out + bias
-    return apply(Contiguous, out.reshape(n, oh, ow, out_channels).transpose(0, 3, 1, 2))
+        out = out + ag.reshape(bias, (1, out_channels, 1, 1))
+    return out
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1
+           ) -> Tensor:
+    """conv2d over (N, C, L) with weight (O, C / groups, k): the same windows on a height-1
+    image, so the same gradients."""
+    x = input if isinstance(input, Tensor) else Tensor(np.asarray(input))
+    wshape = np.shape(weight)
+    if x.ndim != 3 or len(wshape) != 3:
+        raise ValueError(f"conv1d: expected an input (N, C, L) and a weight (O, C / groups, k), "
+                         f"got {x.shape} and {wshape}")
+    if not isinstance(padding, str):
+        items = tuple(padding) if isinstance(padding, (tuple, list)) else (padding,)
+        padding = (0,) + items
+    out = conv2d(ag.expand_dims(x, 2), ag.expand_dims(weight, 2), bias, (1, _one(stride)),
+                 padding, (1, _one(dilation)), groups)
+    return out.reshape(out.shape[0], out.shape[1], out.shape[3])
+
+
+def _one(value) -> int:
+    return int(value[0]) if isinstance(value, (tuple, list)) else int(value)
 
 
 class Contiguous(Op):
@@ -122,47 +191,117 @@ class Contiguous(Op):
         return g
 
 
-class Conv2d(Module):
-    """2-D convolution over NCHW images; weight (out, in, kh, kw) and bias initialised as in
-    PyTorch, U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
+_PADDING_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate",
+                  "circular": "circular"}
+
+
+class _ConvNd(Module):
+    """Shared by Conv1d and Conv2d: PyTorch's arguments, weight (out, in / groups, *kernel) and
+    bias initialised U(-1/sqrt(fan_in), 1/sqrt(fan_in)); ``padding_mode`` other than "zeros"
+    pads with F.pad first."""
+
+    dims = 2
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 bias: bool = True, dtype=np.float32) -> None:
+                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 dtype=np.float32) -> None:
         super().__init__()
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
-        self.kernel_size = pair(kernel_size, "Conv2d: kernel_size")
-        self.stride = pair(stride, "Conv2d: stride")
-        self.padding = pair(padding, "Conv2d: padding")
-        if min(self.kernel_size) < 1 or min(self.stride) < 1:
-            raise ValueError(f"Conv2d: kernel_size and stride must be >= 1, got "
-                             f"{self.kernel_size} and {self.stride}")
+        name = type(self).__name__
+        self.in_channels, self.out_channels, self.groups = (int(in_channels), int(out_channels),
+                                                            int(groups))
+        if self.groups < 1 or self.in_channels % self.groups or self.out_channels % self.groups:
+            raise ValueError(f"{name}: in_channels {in_channels} and out_channels {out_channels} "
+                             f"must both be divisible by groups {groups}")
+        self.kernel_size = self._tuple(kernel_size, "kernel_size")
+        self.stride = self._tuple(stride, "stride")
+        self.dilation = self._tuple(dilation, "dilation")
+        if min(self.kernel_size) < 1 or min(self.stride) < 1 or min(self.dilation) < 1:
+            raise ValueError(f"{name}: kernel_size, stride and dilation must be >= 1, got "
+                             f"{self.kernel_size}, {self.stride} and {self.dilation}")
+        self.padding = padding if isinstance(padding, str) else self._tuple(padding, "padding")
+        self._pads = conv_padding(name, padding, self.kernel_size, self.dilation, self.stride)
+        if padding_mode not in _PADDING_MODES:
+            raise ValueError(f"{name}: padding_mode must be one of {sorted(_PADDING_MODES)}, got "
+                             f"{padding_mode!r}")
+        self.padding_mode = padding_mode
         self.dtype = np.dtype(dtype)
-        shape = (self.out_channels, self.in_channels) + self.kernel_size
+        shape = (self.out_channels, self.in_channels // self.groups) + self.kernel_size
         self.weight = Parameter(np.empty(shape, dtype=dtype))
         self.bias = Parameter(np.empty(self.out_channels, dtype=dtype)) if bias else None
         self.reset_parameters()
 
+    def _tuple(self, value, what: str) -> tuple[int, ...]:
+        items = (value,) * self.dims if isinstance(value, (int, np.integer)) else tuple(value)
+        if len(items) != self.dims or not all(isinstance(v, (int, np.integer)) and v >= 0
+                                              for v in items):
+            raise ValueError(f"{type(self).__name__}: {what} must be a non-negative int or "
+                             f"{self.dims} of them, got {value!r}")
+        return tuple(int(v) for v in items)
+
     def reset_parameters(self) -> None:
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
-            fan_in = self.in_channels * math.prod(self.kernel_size)
+            fan_in = self.in_channels // self.groups * math.prod(self.kernel_size)
             bound = 1 / math.sqrt(fan_in) if fan_in else 0.0
             init.uniform_(self.bias, -bound, bound)
 
-    def forward(self, x) -> Tensor:
+    def _prepare(self, x) -> tuple[Tensor, object]:
+        """The input checked, padded by padding_mode when that is not zeros; and the padding
+        left for the convolution itself."""
         x = as_input(x, self.dtype)
-        if x.ndim != 4 or x.shape[1] != self.in_channels:
-            raise ValueError(f"Conv2d({self.in_channels}, {self.out_channels}): expected an input "
-                             f"of shape (N, {self.in_channels}, H, W), got {x.shape}")
-        h, w = (x.shape[2] + 2 * self.padding[0], x.shape[3] + 2 * self.padding[1])
-        if h < self.kernel_size[0] or w < self.kernel_size[1]:
-            raise ValueError(f"Conv2d: kernel {self.kernel_size} is larger than the padded input "
-                             f"size {(h, w)} (input shape {x.shape})")
-        return conv2d(x, self.weight, self.bias, self.stride, self.padding)
+        layout = "(N, C, L)" if self.dims == 1 else "(N, C, H, W)"
+        if x.ndim != self.dims + 2 or x.shape[1] != self.in_channels:
+            raise ValueError(f"{type(self).__name__}({self.in_channels}, {self.out_channels}): "
+                             f"expected an input {layout} with C = {self.in_channels}, got "
+                             f"{x.shape}")
+        if self.padding_mode == "zeros":
+            return x, self._pads if not isinstance(self.padding, str) else self.padding
+        from ..tensor_functions import pad
+        flat = tuple(p for side in reversed(self._pads) for p in side)
+        return pad(x, flat, mode=_PADDING_MODES[self.padding_mode]), 0
 
     def extra_repr(self) -> str:
         text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
                 f"stride={self.stride}")
-        if any(self.padding):
+        if self.padding != "valid" and (isinstance(self.padding, str) or any(self.padding)):
             text += f", padding={self.padding}"
+        if any(d != 1 for d in self.dilation):
+            text += f", dilation={self.dilation}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
+        if self.padding_mode != "zeros":
+            text += f", padding_mode={self.padding_mode!r}"
         return text + ("" if self.bias is not None else ", bias=False")
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution over NCHW images (PyTorch's Conv2d arguments)."""
+
+    dims = 2
+
+    def forward(self, x) -> Tensor:
+        x, pads = self._prepare(x)
+        padding = pads if isinstance(pads, (str, int)) else tuple(p for p, _ in pads)
+        if isinstance(pads, tuple) and any(a != b for a, b in pads):    # "same" with even k
+            padding = "same"
+        h, w = x.shape[2:]
+        span = [d * (k - 1) + 1 for k, d in zip(self.kernel_size, self.dilation)]
+        extra = [sum(p) for p in self._pads] if self.padding_mode == "zeros" else [0, 0]
+        if h + extra[0] < span[0] or w + extra[1] < span[1]:
+            raise ValueError(f"Conv2d: kernel {self.kernel_size} (dilation {self.dilation}) is "
+                             f"larger than the padded input size {(h + extra[0], w + extra[1])} "
+                             f"(input shape {x.shape})")
+        return conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation,
+                      self.groups)
+
+
+class Conv1d(_ConvNd):
+    """1-D convolution over (N, C, L) sequences (PyTorch's Conv1d arguments)."""
+
+    dims = 1
+
+    def forward(self, x) -> Tensor:
+        x, pads = self._prepare(x)
+        padding = pads if isinstance(pads, (str, int)) else pads[0][0]
+        return conv1d(x, self.weight, self.bias, self.stride, padding, self.dilation,
+                      self.groups)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+import autograd as ag
 from autograd import Tensor
 
 from .. import init
@@ -23,15 +24,18 @@ def _indices(name: str, indices, num: int) -> np.ndarray:
     return idx.astype(np.intp, copy=False)
 
 
-def embedding(indices, weight, padding_idx: int | None = None) -> Tensor:
-    """weight[indices]: rows of the table;  d/dweight scatters (adds) the gradient into the rows
-    used, except the padding row, which gets none"""
+def embedding(input, weight, padding_idx: int | None = None) -> Tensor:
+    """weight[indices]: rows of the table, the padding row returned as stored (as PyTorch);
+    d/dweight scatters (adds) the gradient into the rows used, except the padding row, which
+    gets none"""
     num = np.shape(weight)[0]
-    idx = _indices("embedding", indices, num)
+    idx = _indices("embedding", input, num)
     out = weight[idx]
-    if padding_idx is not None:
-        keep = (idx != padding_idx % num)[..., None].astype(out.dtype)
-        out = out * keep
+    if padding_idx is not None and isinstance(weight, Tensor) and weight.requires_grad:
+        pad = idx == padding_idx % num
+        if pad.any():
+            # the same values everywhere; only the non-padding positions carry a gradient
+            out = ag.where(pad[..., None], weight.detach()[idx], out)
     return out
 
 
@@ -39,15 +43,42 @@ class Embedding(Module):
     """A table of ``num_embeddings`` vectors of size ``embedding_dim``, initialised N(0, 1)."""
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
-                 dtype=np.float32) -> None:
+                 max_norm: float | None = None, norm_type: float = 2.0,
+                 scale_grad_by_freq: bool = False, sparse: bool = False, _weight=None,
+                 _freeze: bool = False, dtype=np.float32) -> None:
         super().__init__()
         self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
         if padding_idx is not None and not -self.num_embeddings <= padding_idx < num_embeddings:
             raise ValueError(f"Embedding: padding_idx {padding_idx} out of range for "
                              f"{num_embeddings} rows")
+        if max_norm is not None or scale_grad_by_freq or sparse:
+            raise ValueError("Embedding: max_norm, scale_grad_by_freq and sparse are not "
+                             "supported")
         self.padding_idx = padding_idx
-        self.weight = Parameter(np.empty((self.num_embeddings, self.embedding_dim), dtype=dtype))
-        self.reset_parameters()
+        if _weight is None:
+            self.weight = Parameter(np.empty((self.num_embeddings, self.embedding_dim),
+                                             dtype=dtype))
+            self.reset_parameters()
+        else:
+            values = _weight.data if isinstance(_weight, Tensor) else np.asarray(_weight)
+            if values.shape != (self.num_embeddings, self.embedding_dim):
+                raise ValueError(f"Embedding: _weight of shape {values.shape} does not match "
+                                 f"({num_embeddings}, {embedding_dim})")
+            self.weight = Parameter(values, requires_grad=not _freeze)
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze: bool = True, padding_idx: int | None = None,
+                        max_norm: float | None = None, norm_type: float = 2.0,
+                        scale_grad_by_freq: bool = False, sparse: bool = False) -> "Embedding":
+        """An Embedding holding a copy of ``embeddings`` (rows, dim), in its dtype; ``freeze``
+        (default, as PyTorch) keeps it out of training (requires_grad=False)."""
+        values = embeddings.data if isinstance(embeddings, Tensor) else np.asarray(embeddings)
+        if values.ndim != 2 or values.dtype.kind != "f":
+            raise ValueError(f"Embedding.from_pretrained: embeddings must be a 2-D float array, "
+                             f"got shape {values.shape} dtype {values.dtype}")
+        return cls(values.shape[0], values.shape[1], padding_idx, max_norm, norm_type,
+                   scale_grad_by_freq, sparse, _weight=values, _freeze=freeze,
+                   dtype=values.dtype)
 
     def reset_parameters(self) -> None:
         init.normal_(self.weight)

@@ -12,7 +12,7 @@ from autograd.engine import Op, apply
 from .. import init
 from ..module import Module, Parameter, as_input
 
-__all__ = ["linear", "flatten", "Linear", "Flatten"]
+__all__ = ["linear", "flatten", "unflatten", "Linear", "Flatten", "Unflatten"]
 
 
 class LinearOp(Op):
@@ -108,3 +108,30 @@ class Flatten(Module):
 
     def extra_repr(self) -> str:
         return f"start_axis={self.start_axis}, end_axis={self.end_axis}"
+
+
+def unflatten(x, dim: int, sizes) -> Tensor:
+    """Split axis ``dim`` into ``sizes`` (one entry may be -1), the inverse of flatten."""
+    x = x if isinstance(x, Tensor) else Tensor(np.asarray(x))
+    axis = dim % x.ndim if x.ndim else 0
+    sizes = tuple(int(s) for s in sizes)
+    known = math.prod(s for s in sizes if s != -1)
+    if sizes.count(-1) > 1 or (-1 not in sizes and known != x.shape[axis]) \
+            or (-1 in sizes and (known == 0 or x.shape[axis] % known)):
+        raise ValueError(f"unflatten: axis {dim} of shape {x.shape} (size {x.shape[axis]}) "
+                         f"cannot be split into {sizes}")
+    return x.reshape(x.shape[:axis] + sizes + x.shape[axis + 1:])
+
+
+class Unflatten(Module):
+    """PyTorch's Unflatten(dim, unflattened_size): split one axis into several."""
+
+    def __init__(self, dim: int, unflattened_size) -> None:
+        super().__init__()
+        self.dim, self.unflattened_size = int(dim), tuple(unflattened_size)
+
+    def forward(self, x) -> Tensor:
+        return unflatten(x, self.dim, self.unflattened_size)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
