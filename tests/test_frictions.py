@@ -18,3 +18,16 @@ def test_detect_anomaly_names_the_users_line_not_a_line_inside_nn():
     message = str(info.value)
     assert "test_frictions.py" in message, message
     assert "nn/losses.py" not in message and "nn" + "/functional" not in message
+
+
+def test_a_recorded_backward_is_enough_to_draw_gradient_flow():
+    import nn
+    import viz
+    model = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
+    loss = (model(np.ones((4, 2), dtype=np.float32)) ** 2).mean()
+    with viz.record_grad_norms():
+        loss.backward()
+    source = viz.draw_graph(loss, model=model, grad_flow=True).source
+    assert "intermediate gradients unknown" not in source
+    # every op and parameter labelled (label and tooltip); without the recording only the leaves
+    assert source.count("‖g‖") >= 20

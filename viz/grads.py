@@ -50,7 +50,7 @@ class GradRecorder:
 
         with viz.record_grad_norms() as grads:
             loss.backward()
-        viz.draw_graph(loss, grad_flow=True, grads=grads)
+        viz.draw_graph(loss, grad_flow=True)   # finds the last recorder (or pass grads=grads)
 
     Entries keep a reference to their node or leaf, so ``id()`` keys cannot be reused while the
     recorder lives.  Another observer already installed keeps being called.
@@ -77,9 +77,12 @@ class GradRecorder:
         return self
 
     def __exit__(self, *exc) -> bool:
+        global _LAST
         STATE.grad_observer = self._previous
         self._previous = None
         self._active = False
+        if self._stats:
+            _LAST = self     # draw_graph(grad_flow=True) finds it without a grads= argument
         return False
 
     def stats(self, obj: Any) -> GradStats | None:
@@ -98,6 +101,17 @@ class GradRecorder:
 
     def __len__(self) -> int:
         return len(self._stats)
+
+
+_LAST: GradRecorder | None = None   # the most recent recorder that saw a backward
+
+
+def last_recorder(objects) -> GradRecorder | None:
+    """The most recent recorder, if it recorded any of ``objects`` (nodes or leaves of a graph)."""
+    recorder = _LAST
+    if recorder is None:
+        return None
+    return recorder if any(recorder.stats(o) is not None for o in objects) else None
 
 
 def record_grad_norms() -> GradRecorder:

@@ -18,8 +18,8 @@ from autograd.engine import Op
 from autograd.reverse import grad as _engine_grad
 from autograd.tensor import Tensor
 
-from .grads import (EXPLODING, VANISHING, GradRecorder, GradStats, grad_stats, legend_samples,
-                    norm_colour)
+from .grads import (EXPLODING, VANISHING, GradRecorder, GradStats, grad_stats, last_recorder,
+                    legend_samples, norm_colour)
 from .walk import Naming, Walk, as_roots, role_of
 
 __all__ = ["draw_graph"]
@@ -65,6 +65,8 @@ def draw_graph(outputs: Any, *, model: Any = None, names: Mapping | None = None,
     root_tensors = {id(t._node) if t._node is not None else id(t): t for _, t in roots}
 
     note = None
+    if grad_flow and grads is None:
+        grads = last_recorder(walk.order)   # a backward wrapped in viz.record_grad_norms()
     if grad_flow and grads is None:
         grads, note = _own_gradients(walk, [t for _, t in roots])
     stats = _GradLookup(grads, root_tensors) if (grad_flow or show_grads) else None
