@@ -209,7 +209,7 @@ class Session:
         k = len(self.X_train)
         pts = np.concatenate([self.points[:k], self.points[k:]])
         return {"data_version": self.data_version, "n_train": k,
-                "points": np.round(pts, 3).tolist(),
+                "points": np.round(pts.astype(float), 3).tolist(),
                 "labels": np.round(np.concatenate([self.y_train[:, 0], self.y_test[:, 0]]),
                                    3).tolist()}
 

@@ -82,8 +82,9 @@ def backprop_steps(session) -> dict:
             "formula": "dE/dW = dE/dout · dout/dZ · dZ/dW", "rows": rows,
             "check": _check(dW, W.grad) + "; " + _check(dz[0], b.grad, "dE/db")})
     model.zero_grad()
-    return {"example": {"point": np.round(session.X_train[0], 3).tolist(),
-                        "features": dict(zip(s["features"], np.round(x_np[0], 4).tolist())),
+    return {"example": {"point": np.round(session.X_train[0].astype(float), 3).tolist(),
+                        "features": dict(zip(s["features"],
+                                             np.round(x_np[0].astype(float), 4).tolist())),
                         "target": float(t_np[0, 0])},
             "loss": round(loss.item(), 6), "steps": steps}
 
