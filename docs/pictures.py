@@ -27,7 +27,7 @@ def deep_sigmoid() -> Path:
         loss.backward()
     graph = viz.draw_graph({"loss": loss}, model=model, depth=1, grad_flow=True, grads=grads,
                            title="12 sigmoid blocks: the gradient vanishes on its way back",
-                           rankdir="LR")
+                           rankdir="TB")   # top to bottom: at most 1,000 px wide
     return viz.render(graph, DOCS / "deep_sigmoid", "svg")
 
 

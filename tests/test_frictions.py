@@ -31,3 +31,20 @@ def test_a_recorded_backward_is_enough_to_draw_gradient_flow():
     assert "intermediate gradients unknown" not in source
     # every op and parameter labelled (label and tooltip); without the recording only the leaves
     assert source.count("‖g‖") >= 20
+
+
+def test_the_deep_sigmoid_picture_fits_1000_pixels_wide():
+    import re
+    from pathlib import Path
+    svg = (Path(__file__).resolve().parents[1] / "docs" / "deep_sigmoid.svg").read_text()
+    width_pt = float(re.search(r'<svg width="([\d.]+)pt"', svg).group(1))
+    assert width_pt * 96 / 72 <= 1000, f"{width_pt} pt is {width_pt * 96 / 72:.0f} px at 96 dpi"
+
+
+def test_the_wheel_declares_py_typed():
+    import tomllib
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    data = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    for package in ("autograd", "nn", "viz"):
+        assert "py.typed" in data[package] and (root / package / "py.typed").exists()
