@@ -1,4 +1,5 @@
-"""Linear algebra: matmul (NumPy's batched and 1-D rules) and einsum."""
+"""einsum: np.einsum's contraction (explicit, implicit and '...' subscripts), differentiable in every
+operand."""
 
 from __future__ import annotations
 
@@ -6,51 +7,10 @@ import string
 
 import numpy as np
 
-from ..engine import Op, apply
-from .routing import implements
+from ...engine import Op, apply
+from ..routing import implements
 
-__all__ = ["matmul", "einsum"]
-
-
-def _mT(x):
-    """Swap the last two axes (works on ndarrays and Tensors)."""
-    axes = list(range(x.ndim))
-    axes[-2], axes[-1] = axes[-1], axes[-2]
-    return x.transpose(tuple(axes))
-
-
-class MatMul(Op):
-    """d(AB) = dA B + A dB, so dA = G B^T and dB = A^T G (batch axes summed by the engine)"""
-    save_inputs = True
-
-    def forward(self, a, b):
-        sa, sb = np.shape(a), np.shape(b)
-        if not sa or not sb:
-            raise ValueError(f"matmul: operands must have at least one dimension (shapes {sa} "
-                             f"and {sb})")
-        k = sb[-2] if len(sb) > 1 else sb[0]
-        if sa[-1] != k:
-            raise ValueError(f"matmul: shapes {sa} and {sb} are not aligned: the first's last "
-                             f"axis has {sa[-1]} entries, the second's contracted axis {k}")
-        return np.matmul(a, b)
-
-    def backward(self, g):
-        a, b = self.inputs
-        if a.ndim == 1 and b.ndim == 1:             # inner product
-            return g * b, g * a
-        if a.ndim == 1:                             # (k) @ (..., k, m) -> (..., m)
-            g2 = g.reshape(g.shape[:-1] + (1, g.shape[-1]))
-            ga = (g2 @ _mT(b)) if self.needs_grad(0) else None
-            gb = (a.reshape((-1, 1)) @ g2) if self.needs_grad(1) else None
-            return ga, gb
-        if b.ndim == 1:                             # (..., n, k) @ (k) -> (..., n)
-            g2 = g.reshape(g.shape + (1,))
-            ga = (g2 @ b.reshape((1, -1))) if self.needs_grad(0) else None
-            gb = (_mT(a) @ g2).reshape(g.shape[:-1] + (b.shape[0],)) if self.needs_grad(1) else None
-            return ga, gb
-        ga = (g @ _mT(b)) if self.needs_grad(0) else None
-        gb = (_mT(a) @ g) if self.needs_grad(1) else None
-        return ga, gb
+__all__ = ["einsum"]
 
 
 def _parse_einsum(subscripts: str, shapes) -> tuple[list[str], str]:
@@ -145,10 +105,6 @@ def _onto_diagonals(g, target: str, term: str, sizes: dict):
     return np.einsum(spec, g, *[m for _, m in eyes])
 
 
-@implements(np.matmul)
-def matmul(a, b): return apply(MatMul, a, b)
-
-
 def einsum(subscripts: str, *operands):
     """np.einsum's contraction, differentiable in every operand."""
     return apply(Einsum, *operands, subscripts=subscripts)
@@ -157,7 +113,7 @@ def einsum(subscripts: str, *operands):
 @implements(np.einsum)
 def _np_einsum(*operands, out=None, optimize=False):
     """np.einsum in its subscripts-string form (the sublist form is converted by the caller)."""
-    from .routing import no_out
+    from ..routing import no_out
     no_out("einsum", out)
     if not operands or not isinstance(operands[0], str):
         raise TypeError("np.einsum: only the subscripts-string form is supported on Tensors, "
