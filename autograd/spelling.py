@@ -102,6 +102,8 @@ def arg_extreme(x, fn, name, axis, keepdims, dim, keepdim):
 def sort(x, axis, dim, descending):
     """Sorted values (NumPy's spelling: a new Tensor, never in place); with dim= PyTorch's
     (values, indices).  Ties are interchangeable, so every tied entry gets the same gradient."""
+    if dim is None and not descending:
+        return _ops().sort(x, axis)           # np.sort's meaning (ties split the gradient evenly)
     axis = one_axis("sort", axis, dim)
     data = x.data if axis is not None else x.data.reshape(-1)
     ax = -1 if axis is None else axis % max(x.ndim, 1)
@@ -263,3 +265,58 @@ def clip_into(lo, hi):
     def clip_(data, _, out):
         np.clip(data, lo, hi, out=out)
     return clip_
+
+
+_METHOD_MEANING = ("sum", "mean", "prod", "max", "min", "var", "std", "argmax", "argmin", "cumsum",
+                   "logsumexp", "softmax", "log_softmax", "squeeze", "median", "sort")
+_AXIS_ONLY = ("concatenate", "stack")
+
+
+def accepts_dim(fn):
+    """``ag.NAME`` that also takes PyTorch's ``dim=``/``keepdim=``, with PyTorch's meaning (the
+    Tensor method's, see methods.py); without them it is ``fn`` itself, NumPy's meaning."""
+    import functools
+    name = fn.__name__
+
+    @functools.wraps(fn)
+    def spelled(x, *args, dim=None, keepdim=None, **kwargs):
+        if dim is None and keepdim is None:
+            return fn(x, *args, **kwargs)
+        if name in _AXIS_ONLY:
+            if args or "axis" in kwargs:
+                raise TypeError(f"{name}: pass axis= (NumPy) or dim= (PyTorch), not both")
+            return fn(x, axis=dim, **kwargs)
+        from .methods import TensorMethods
+        t = x if isinstance(x, _tensor()) else _tensor()(x)
+        extra = {} if keepdim is None else {"keepdim": keepdim}
+        return getattr(TensorMethods, name)(t, *args, dim=dim, **extra, **kwargs)
+    return spelled
+
+
+def accepts_diagonal(fn):
+    """tril/triu taking PyTorch's ``diagonal=`` as well as NumPy's ``k=``."""
+    import functools
+
+    @functools.wraps(fn)
+    def spelled(m, k=None, *, diagonal=None):
+        if k is not None and diagonal is not None:
+            raise TypeError(f"{fn.__name__}: pass k= (NumPy) or diagonal= (PyTorch), not both")
+        return fn(m, k if k is not None else (diagonal or 0))
+    return spelled
+
+
+def linspace_names(fn):
+    """linspace taking PyTorch's ``end=``/``steps=`` (and requires_grad=) as well as NumPy's."""
+    import functools
+
+    @functools.wraps(fn)
+    def spelled(start, stop=None, num=None, *args, end=None, steps=None, requires_grad=False,
+                **kwargs):
+        if (stop is None) == (end is None):
+            raise TypeError("linspace: give the end point once (stop, or PyTorch's end=)")
+        if num is not None and steps is not None:
+            raise TypeError("linspace: give the count once (num, or PyTorch's steps=)")
+        count = num if num is not None else (steps if steps is not None else 50)
+        out = fn(start, stop if stop is not None else end, count, *args, **kwargs)
+        return out.requires_grad_(True) if requires_grad else out
+    return spelled

@@ -262,3 +262,28 @@ def test_dtype_aliases():
     exec("from autograd import *", namespace)
     assert "float" not in namespace and "int" not in namespace and "bool" not in namespace
     assert builtins.float(1) == 1.0
+
+
+def test_module_functions_take_dim_too_with_pytorchs_meaning():
+    x = leaf()
+    values, indices = ag.max(x, dim=1)
+    np.testing.assert_array_equal(indices.data, X.argmax(axis=1))
+    assert isinstance(ag.max(x, 1), ag.Tensor)                      # NumPy's spelling
+    np.testing.assert_allclose(ag.var(x, dim=0).data, X.var(axis=0, ddof=1))
+    np.testing.assert_allclose(ag.sum(x, dim=1, keepdim=True).data, X.sum(1, keepdims=True))
+    assert ag.stack([x, x], dim=1).shape == (3, 2, 4) and ag.cat([x, x], dim=1).shape == (3, 8)
+    np.testing.assert_allclose(ag.softmax(x, dim=0).data.sum(axis=0), 1.0)
+    np.testing.assert_array_equal(ag.sort(x, dim=1).indices.data, np.argsort(X, axis=1))
+    np.testing.assert_array_equal(ag.median(x, dim=1).values.data, np.sort(X, axis=1)[:, 1])
+    np.testing.assert_allclose(ag.median(x, axis=1).data, np.median(X, axis=1))
+    with pytest.raises(TypeError, match="not both"):
+        ag.stack([x, x], 0, dim=1)
+
+
+def test_tril_triu_diagonal_and_linspace_steps():
+    m = leaf(np.arange(9.0).reshape(3, 3))
+    np.testing.assert_array_equal(ag.tril(m, diagonal=-1).data, np.tril(m.data, -1))
+    np.testing.assert_array_equal(ag.triu(m, k=1).data, np.triu(m.data, 1))
+    np.testing.assert_allclose(ag.linspace(0.0, end=2.0, steps=5).data, np.linspace(0, 2, 5))
+    np.testing.assert_allclose(ag.linspace(0.0, 1.0, 3).data, [0.0, 0.5, 1.0])
+    assert ag.linspace(0.0, 1.0, steps=3, requires_grad=True).requires_grad
