@@ -21,6 +21,7 @@ from .dtypes import (float16, half, float32, float64, double, int8, int16, int32
 from . import dtypes as _dtypes
 from .spelling import values_indices
 from .gradcheck import gradcheck
+from .compiler import compile, CompileError  # noqa: A001  (ag.compile, as torch.compile)
 from . import ops
 from .ops import *  # noqa: F401,F403  (every public op: exp, sum, matmul, ...)
 
@@ -44,12 +45,6 @@ log_softmax = _accepts_dim(log_softmax)  # noqa: F405
 squeeze = _accepts_dim(squeeze)  # noqa: F405
 concatenate = _accepts_dim(concatenate)  # noqa: F405
 stack = _accepts_dim(stack)  # noqa: F405
-sort = _accepts_dim(sort)  # noqa: F405
-median = _accepts_dim(median)  # noqa: F405
-from .spelling import accepts_diagonal as _accepts_diagonal, linspace_names as _linspace  # noqa: E402
-tril = _accepts_diagonal(tril)  # noqa: F405
-triu = _accepts_diagonal(triu)  # noqa: F405
-linspace = _linspace(linspace)  # noqa: F405
 float, int, bool = _dtypes.float, _dtypes.int, _dtypes.bool   # noqa: A001 - ag.float is float32
 
 
@@ -69,7 +64,7 @@ __all__ = [
     "manual_seed", "default_rng", "OPS", "empty", "empty_like", "full_like", "rand_like",
     "randn_like", "randint", "eye", "from_numpy", "as_tensor", "float16", "half", "float32",
     "float64", "double", "int8", "int16", "int32", "int64", "uint8", "long", "bool_",
-    "values_indices", "inference_mode", "cat",
+    "values_indices", "inference_mode", "cat", "compile", "CompileError",
 ] + list(ops.__all__)
 
 keep_freed_memory()   # see autograd/malloc.py: training steps stop faulting in fresh pages
