@@ -14,13 +14,14 @@ import numpy as np
 from . import spelling as _sp
 
 # The ops import Tensor, which inherits from this class: tensor.py binds them once both exist.
-_E = _R = _S = _I = _L = _N = None
+_E = _R = _S = _I = _L = _N = _U = _B = _Q = None
 
 
 def bind_ops() -> None:
-    global _E, _R, _S, _I, _L, _N
+    global _E, _R, _S, _I, _L, _N, _U, _B, _Q
     from .ops import elementwise as _E, reduce as _R, shape as _S, index as _I  # noqa: F811
-    from .ops import linalg as _L, normalize as _N  # noqa: F811
+    from .ops import linalg as _L, normalize as _N, unary as _U, binary as _B  # noqa: F811
+    from .ops import rounding as _Q  # noqa: F811
 
 
 class TensorMethods:
@@ -150,6 +151,52 @@ class TensorMethods:
     def neg(self): return _E.negative(self)
     def maximum(self, other): return _E.maximum(self, other)
     def minimum(self, other): return _E.minimum(self, other)
+    def square(self): return _U.square(self)
+    def cbrt(self): return _U.cbrt(self)
+    def reciprocal(self): return _U.reciprocal(self)
+    def tan(self): return _U.tan(self)
+    def arcsin(self): return _U.arcsin(self)
+    def arccos(self): return _U.arccos(self)
+    def arcsinh(self): return _U.arcsinh(self)
+    def arccosh(self): return _U.arccosh(self)
+    def arctanh(self): return _U.arctanh(self)
+    def sinh(self): return _U.sinh(self)
+    def cosh(self): return _U.cosh(self)
+    def log2(self): return _U.log2(self)
+    def log10(self): return _U.log10(self)
+    def exp2(self): return _U.exp2(self)
+    def fabs(self): return _U.fabs(self)
+    def deg2rad(self): return _U.deg2rad(self)
+    def rad2deg(self): return _U.rad2deg(self)
+    def sinc(self): return _U.sinc(self)
+    def floor(self): return _Q.floor(self)
+    def ceil(self): return _Q.ceil(self)
+    def trunc(self): return _Q.trunc(self)
+    def rint(self): return _Q.rint(self)
+    def fix(self): return _Q.fix(self)
+    def round(self, decimals=0): return _Q.round(self, decimals)
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        return _Q.nan_to_num(self, nan=nan, posinf=posinf, neginf=neginf)
+    def hypot(self, other): return _B.hypot(self, other)
+    def arctan2(self, other): return _B.arctan2(self, other)
+    def logaddexp(self, other): return _B.logaddexp(self, other)
+    def logaddexp2(self, other): return _B.logaddexp2(self, other)
+    def fmax(self, other): return _B.fmax(self, other)
+    def fmin(self, other): return _B.fmin(self, other)
+    def copysign(self, other): return _B.copysign(self, other)
+    def remainder(self, other): return _B.remainder(self, other)
+    def fmod(self, other): return _B.fmod(self, other)
+    def float_power(self, other): return _B.float_power(self, other)
+    def heaviside(self, values): return _B.heaviside(self, values)
+    # PyTorch's names where they differ from NumPy's
+    def rsqrt(self): return _U.reciprocal(_E.sqrt(self))
+    def asin(self): return _U.arcsin(self)
+    def acos(self): return _U.arccos(self)
+    def atan(self): return _E.arctan(self)
+    def asinh(self): return _U.arcsinh(self)
+    def acosh(self): return _U.arccosh(self)
+    def atanh(self): return _U.arctanh(self)
+    def atan2(self, other): return _B.arctan2(self, other)
 
     # ---- in place: the data changes and its version is bumped (see tensor.py's _inplace) ------
     def add_(self, other, *, alpha=1): return self._inplace(np.add, other * alpha if alpha != 1 else other, "add_")

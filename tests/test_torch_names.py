@@ -287,3 +287,28 @@ def test_tril_triu_diagonal_and_linspace_steps():
     np.testing.assert_allclose(ag.linspace(0.0, end=2.0, steps=5).data, np.linspace(0, 2, 5))
     np.testing.assert_allclose(ag.linspace(0.0, 1.0, 3).data, [0.0, 0.5, 1.0])
     assert ag.linspace(0.0, 1.0, steps=3, requires_grad=True).requires_grad
+
+
+ELEMENTWISE_METHODS = {
+    "square": np.square, "cbrt": np.cbrt, "tan": np.tan, "sinh": np.sinh, "cosh": np.cosh,
+    "log2": lambda a: np.log2(np.abs(a) + 1), "exp2": np.exp2, "fabs": np.fabs,
+    "arcsinh": np.arcsinh, "sinc": np.sinc, "deg2rad": np.deg2rad, "rad2deg": np.rad2deg,
+    "floor": np.floor, "ceil": np.ceil, "trunc": np.trunc, "rint": np.rint, "round": np.round,
+    "asin": lambda a: np.arcsin(a / 4), "atan": np.arctan, "asinh": np.arcsinh,
+}
+
+
+@pytest.mark.parametrize("name", sorted(ELEMENTWISE_METHODS))
+def test_elementwise_ops_are_methods(name):
+    x = leaf()
+    arg = x if name not in ("log2", "asin") else (x.abs() + 1 if name == "log2" else x / 4)
+    np.testing.assert_allclose(getattr(arg, name)().data, ELEMENTWISE_METHODS[name](X))
+
+
+def test_binary_elementwise_methods():
+    x, y = leaf(), leaf(X[::-1] + 3)
+    for name, fn in [("hypot", np.hypot), ("arctan2", np.arctan2), ("logaddexp", np.logaddexp),
+                     ("fmax", np.fmax), ("fmod", np.fmod), ("remainder", np.remainder),
+                     ("atan2", np.arctan2), ("copysign", np.copysign)]:
+        np.testing.assert_allclose(getattr(x, name)(y).data, fn(X, X[::-1] + 3), err_msg=name)
+    np.testing.assert_allclose(leaf(X + 3).rsqrt().data, 1 / np.sqrt(X + 3))
