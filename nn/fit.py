@@ -118,7 +118,7 @@ def evaluate(model, loss_fn: Callable, data: Iterable, metrics=None) -> dict[str
 
 def fit(model, loss_fn: Callable, optimizer, train_data: Iterable, epochs: int = 1,
         val_data: Iterable | None = None, metrics=None, scheduler: Any = None,
-        progress: bool = True) -> dict[str, list[float]]:
+        progress: bool = True, live: Any = False) -> dict[str, list[float]]:
     """Train ``model`` for ``epochs`` passes over ``train_data`` and return the history: a dict of
     per-epoch lists, ``"loss"`` and each metric, and ``"val_loss"`` / ``"val_<metric>"`` when
     ``val_data`` is given.
@@ -126,7 +126,9 @@ def fit(model, loss_fn: Callable, optimizer, train_data: Iterable, epochs: int =
     ``loss_fn(output, targets)`` returns a scalar Tensor.  ``metrics``: names from ``METRICS``
     ("accuracy", "binary_accuracy"), callables ``fn(output, targets) -> float`` on ndarrays, or a
     dict name -> callable.  ``scheduler.step()`` runs after each epoch.  ``progress`` shows a tqdm
-    bar over batches whose postfix is the last epoch's loss and metrics.
+    bar over batches whose postfix is the last epoch's loss and metrics.  ``live=True`` (in a
+    notebook) redraws the loss curve, the decision boundary for 2-D inputs and the graph in the
+    output cell after every epoch (``viz.live``); a ``viz.LiveView`` may be passed instead.
     """
     if int(epochs) != epochs or epochs < 0:
         raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs}")
@@ -141,6 +143,10 @@ def fit(model, loss_fn: Callable, optimizer, train_data: Iterable, epochs: int =
     except TypeError:
         per_epoch = None
     total = None if per_epoch is None else per_epoch * int(epochs)
+    view = None
+    if live is not False and live is not None:
+        from viz.live import LiveView, live as live_view   # only when asked: the notebook side
+        view = live if isinstance(live, LiveView) else live_view(model, loss_fn, train_data)
     with tqdm(total=total, disable=not progress, unit="batch", dynamic_ncols=True) as bar:
         for epoch in range(int(epochs)):
             bar.set_description(f"epoch {epoch + 1}/{int(epochs)}")
@@ -154,4 +160,8 @@ def fit(model, loss_fn: Callable, optimizer, train_data: Iterable, epochs: int =
             if scheduler is not None:
                 scheduler.step()
             bar.set_postfix({k: f"{v:.4g}" for k, v in results.items()})
+            if view is not None:
+                view.update(history)
+    if view is not None:
+        view.finish()
     return history
