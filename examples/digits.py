@@ -67,7 +67,7 @@ def train_and_report(title: str, model: nn.Module, data, args) -> dict:
     sched = nn.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs)
     start = time.perf_counter()
     history = nn.fit(model, F.cross_entropy, opt,
-                     DataLoader(X_train, y_train, batch_size=32, seed=args.seed),
+                     DataLoader(X_train, y_train, batch_size=32, shuffle=True, seed=args.seed),
                      epochs=args.epochs, val_data=[(X_test, y_test)], metrics=["accuracy"],
                      scheduler=sched, progress=not args.no_progress)
     seconds = time.perf_counter() - start

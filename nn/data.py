@@ -1,11 +1,12 @@
-"""Minibatches, the TensorFlow Playground datasets and an MNIST IDX loader.
+"""Datasets and minibatches (PyTorch's Dataset, TensorDataset, random_split, DataLoader, from
+nn/dataloader.py), the TensorFlow Playground datasets and an MNIST IDX loader.
 
 Nothing here downloads anything: the Playground sets are generated, and ``load_idx`` /
 ``load_mnist`` read files the user already has.
 
     X, y = circle(500, noise=0.1, seed=0)
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, seed=0)
-    for xb, yb in DataLoader(X_train, y_train, batch_size=32, seed=0): ...
+    for xb, yb in DataLoader(X_train, y_train, batch_size=32, shuffle=True, seed=0): ...
 """
 
 from __future__ import annotations
@@ -15,14 +16,17 @@ import math
 import os
 import struct
 import zlib
-from typing import Iterator
 
 import numpy as np
 
 import autograd as ag
 from autograd import Tensor
 
-__all__ = ["DataLoader", "train_test_split", "circle", "xor", "gaussians", "spiral", "PLAYGROUND",
+from .dataloader import (Dataset, TensorDataset, Subset, random_split, default_collate,
+                         DataLoader)
+
+__all__ = ["Dataset", "TensorDataset", "Subset", "random_split", "default_collate", "DataLoader",
+           "train_test_split", "circle", "xor", "gaussians", "spiral", "PLAYGROUND",
            "load_idx", "load_mnist"]
 
 
@@ -40,47 +44,6 @@ def _array(x, what: str) -> np.ndarray:
     if arr.ndim == 0:
         raise ValueError(f"{what}: expected an array with a first (sample) axis, got a scalar")
     return arr
-
-
-# ---- minibatches --------------------------------------------------------------------------------
-
-class DataLoader:
-    """Iterate over ``(X[batch], y[batch])`` as Tensors (or ``X[batch]`` alone when ``y`` is None).
-
-    Each pass covers every sample once.  With ``shuffle`` each pass draws a fresh order: from a
-    generator made once from ``seed`` (so the sequence of epochs is reproducible), or, when
-    ``seed`` is None, from ``ag.default_rng()`` (so ``ag.manual_seed`` makes it reproducible).
-    ``drop_last`` drops a final batch smaller than ``batch_size``.  ``len()`` is batches per pass.
-    """
-
-    def __init__(self, X, y=None, batch_size: int = 32, shuffle: bool = True, seed=None,
-                 drop_last: bool = False) -> None:
-        self.X = _array(X, "DataLoader")
-        self.y = None if y is None else _array(y, "DataLoader")
-        if self.y is not None and len(self.y) != len(self.X):
-            raise ValueError(f"DataLoader: X has {len(self.X)} samples but y has {len(self.y)}")
-        if int(batch_size) != batch_size or batch_size < 1:
-            raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size}")
-        self.batch_size = int(batch_size)
-        self.shuffle = shuffle
-        self.drop_last = drop_last
-        self._rng = None if seed is None else _rng(seed)
-
-    def __len__(self) -> int:
-        n = len(self.X)
-        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
-
-    def __iter__(self) -> Iterator:
-        n, size = len(self.X), self.batch_size
-        order = None
-        if self.shuffle:
-            order = (self._rng if self._rng is not None else ag.default_rng()).permutation(n)
-        for i in range(len(self)):
-            # slices are views (no copy) when the order is the natural one
-            lo, hi = i * size, (i + 1) * size
-            idx = slice(lo, hi) if order is None else order[lo:hi]
-            xb = Tensor(self.X[idx])
-            yield xb if self.y is None else (xb, Tensor(self.y[idx]))
 
 
 def train_test_split(*arrays, test_size: float = 0.25, shuffle: bool = True, seed=None) -> list:

@@ -22,7 +22,7 @@ def _epoch(loader):
 def test_batches_cover_the_dataset_once_per_epoch():
     X = np.arange(23, dtype=np.float32).reshape(23, 1) * np.ones((1, 3), np.float32)
     y = np.arange(23)
-    loader = DataLoader(X, y, batch_size=5, seed=0)
+    loader = DataLoader(X, y, batch_size=5, shuffle=True, seed=0)
     assert len(loader) == 5
     for _ in range(3):
         batches = list(loader)
@@ -35,7 +35,7 @@ def test_batches_cover_the_dataset_once_per_epoch():
 
 def test_shuffling_is_reproducible_with_a_seed_and_differs_between_epochs():
     X, y = np.arange(50.0)[:, None], np.arange(50)
-    a, b = DataLoader(X, y, 8, seed=3), DataLoader(X, y, 8, seed=3)
+    a, b = DataLoader(X, y, 8, True, seed=3), DataLoader(X, y, 8, shuffle=True, seed=3)
     first_a, first_b = _epoch(a)[1], _epoch(b)[1]
     np.testing.assert_array_equal(first_a, first_b)
     second_a = _epoch(a)[1]
@@ -47,9 +47,10 @@ def test_shuffling_is_reproducible_with_a_seed_and_differs_between_epochs():
 def test_without_seed_manual_seed_makes_it_reproducible():
     X = np.arange(40.0)[:, None]
     ag.manual_seed(7)
-    one = [xb.data.ravel().tolist() for xb in DataLoader(X, batch_size=10)]
+    one = [xb.data.ravel().tolist() for xb in DataLoader(X, batch_size=10, shuffle=True)]
     ag.manual_seed(7)
-    two = [xb.data.ravel().tolist() for xb in DataLoader(X, batch_size=10)]
+    two = [xb.data.ravel().tolist() for xb in DataLoader(X, batch_size=10, shuffle=True)]
+    assert one != [list(range(i, i + 10)) for i in range(0, 40, 10)]
     assert one == two
 
 
@@ -61,7 +62,7 @@ def test_no_shuffle_and_drop_last():
 
 
 def test_dataloader_errors():
-    with pytest.raises(ValueError, match="10 samples but y has 9"):
+    with pytest.raises(ValueError, match=r"same first \(sample\) size, got shapes \[\(10, 2\), \(9,\)\]"):
         DataLoader(np.zeros((10, 2)), np.zeros(9))
     with pytest.raises(ValueError, match="batch_size"):
         DataLoader(np.zeros((10, 2)), batch_size=0)
@@ -166,3 +167,52 @@ def test_load_mnist_from_standard_names(tmp_path):
     np.testing.assert_array_equal(y, labels)
     with pytest.raises(FileNotFoundError, match="nothing is downloaded"):
         load_mnist(tmp_path, "train")
+
+
+# ---- PyTorch's Dataset / DataLoader --------------------------------------------------------
+
+def test_pytorch_defaults_and_any_indexable_dataset():
+    from nn.data import TensorDataset
+    pairs = [(np.array([i, i + 0.5]), i % 3) for i in range(7)]
+    loader = DataLoader(pairs)
+    assert loader.dataset is pairs and loader.batch_size == 1 and not loader.shuffle
+    first = next(iter(loader))
+    assert isinstance(first, tuple) and first[0].shape == (1, 2) and first[1].shape == (1,)
+    xb, yb = list(DataLoader(pairs, 4, drop_last=True))[0]        # PyTorch's positional order
+    np.testing.assert_array_equal(yb.data, [0, 1, 2, 0])
+    ds = TensorDataset(np.arange(6.0), np.arange(6) * 2)
+    assert len(ds) == 6 and ds[2] == (2.0, 4)
+    batches = list(DataLoader(ds, batch_size=4))
+    assert [len(b[1]) for b in batches] == [4, 2]
+    dicts = [{"x": np.ones(2) * i, "name": f"s{i}"} for i in range(3)]
+    batch = next(iter(DataLoader(dicts, batch_size=3)))
+    assert batch["x"].shape == (3, 2) and batch["name"] == ["s0", "s1", "s2"]
+
+
+def test_bad_samples_raise_naming_the_sample():
+    ragged = [(np.zeros(3), 0), (np.zeros(4), 1)]
+    with pytest.raises(ValueError, match="sample 1 is an array of shape \\(4,\\), but sample 0"):
+        list(DataLoader(ragged, batch_size=2))
+    mixed = [(np.zeros(3), 0), np.zeros(3)]
+    with pytest.raises(TypeError, match="sample 1"):
+        list(DataLoader(mixed, batch_size=2))
+    with pytest.raises(ValueError, match="num_workers=2 is not supported"):
+        DataLoader(ragged, num_workers=2)
+
+
+def test_random_split_and_samplers():
+    from nn.data import random_split
+    data = list(range(10))
+    a, b = random_split(data, [7, 3], generator=np.random.default_rng(0))
+    assert len(a) == 7 and len(b) == 3 and sorted(list(a) + list(b)) == data
+    c, d = random_split(data, [7, 3], generator=np.random.default_rng(0))
+    assert list(c) == list(a)
+    parts = random_split(data, [0.5, 0.3, 0.2], generator=1)
+    assert [len(p) for p in parts] == [5, 3, 2]
+    with pytest.raises(ValueError, match="summing"):
+        random_split(data, [4, 4])
+    order = [9, 0, 5]
+    got = [b.data.tolist() for b in DataLoader(np.arange(10), batch_size=2, sampler=order)]
+    assert got == [[9, 0], [5]]
+    got = [b.data.tolist() for b in DataLoader(np.arange(10), batch_sampler=[[1, 2], [3]])]
+    assert got == [[1, 2], [3]]

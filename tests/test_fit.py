@@ -50,7 +50,7 @@ def test_fit_trains_and_returns_the_history(capsys):
     Xv, yv = blobs(90, 1)
     model = Softmax2(2, 3)
     opt = SGD([model.w, model.b], lr=0.5)
-    history = fit(model, cross_entropy, opt, DataLoader(X, y, batch_size=32, seed=0), epochs=4,
+    history = fit(model, cross_entropy, opt, DataLoader(X, y, batch_size=32, shuffle=True, seed=0), epochs=4,
                   val_data=[(ag.Tensor(Xv), ag.Tensor(yv))], metrics=["accuracy"])
     assert set(history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert all(len(v) == 4 for v in history.values())
@@ -91,7 +91,7 @@ def test_fit_steps_the_scheduler_once_per_epoch():
     X, y = blobs(64, 4)
     model = Softmax2(2, 3)
     opt = SGD([model.w, model.b], lr=1.0)
-    fit(model, cross_entropy, opt, DataLoader(X, y, 32, seed=0), epochs=3,
+    fit(model, cross_entropy, opt, DataLoader(X, y, 32, shuffle=True, seed=0), epochs=3,
         scheduler=StepLR(opt, step_size=1, gamma=0.5), progress=False)
     assert opt.param_groups[0]["lr"] == 0.125
 
@@ -102,7 +102,7 @@ def test_fit_with_nn_modules_and_binary_accuracy():
     model = nn.Sequential(nn.Linear(2, 1), nn.Sigmoid())
     opt = nn.optim.Adam(model.parameters(), lr=0.05)
     history = nn.fit(model, nn.functional.binary_cross_entropy, opt,
-                     DataLoader(X, y, batch_size=20, seed=0), epochs=15,
+                     DataLoader(X, y, batch_size=20, shuffle=True, seed=0), epochs=15,
                      metrics=["binary_accuracy"], progress=False)
     assert history["binary_accuracy"][-1] >= 0.95 and model.training
 
