@@ -6,7 +6,10 @@ PLAYGROUND_SCREENSHOT=docs/playground.png also writes the README's screenshot th
 """
 
 import os
+import re
 import shutil
+import subprocess
+import sys
 import time
 import urllib.request
 
@@ -22,7 +25,10 @@ if not (CHROMIUM and DRIVER):
                     "chromium-driver)", pytrace=False)
     pytest.skip("headless Chromium (chromium, chromedriver) is not installed",
                 allow_module_level=True)
-webdriver = pytest.importorskip("selenium.webdriver")
+if os.environ.get("CI") == "true":
+    from selenium import webdriver   # in the dev extra: under CI its absence is a failure
+else:
+    webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
@@ -181,6 +187,14 @@ def test_bad_inputs_show_error_and_change_nothing(driver, base, tmp_path):
     good.write_text("".join(f"{x},{y},{int(x * y > 0)}\n" for x in range(-3, 4) for y in (-2, 2)))
     tid(driver, "upload").send_keys(str(good))
     wait(driver, lambda: tid(driver, "error").text == "", what="upload accepted")
+    fresh(driver, base + "/")
+    url = driver.current_url
+    driver.execute_script("location.hash = '#activation=swish'")   # edited in the open tab
+    wait(driver, lambda: "activation" in tid(driver, "error").text, what="forged hash refused")
+    assert tid(driver, "activation").get_attribute("value") == "tanh"
+    set_value(driver, "activation", "relu")                          # next change: a good URL
+    wait(driver, lambda: "activation=relu" in driver.current_url, what="URL rewritten")
+    assert tid(driver, "error").text == ""
     forged = base + "/#learning-rate=99&layers=" + ",".join(["8"] * 100)
     fresh(driver, forged)
     wait(driver, lambda: "refused" in tid(driver, "error").text, what="forged URL refused")
@@ -215,6 +229,17 @@ def test_exports_and_screenshot(driver, base, tmp_path):
     tid(driver, "play").click()
     wait(driver, lambda: epoch(driver) >= 150, timeout=60, what="150 epochs")
     tid(driver, "play").click()
+    wait(driver, lambda: tid(driver, "play").text == "▶", what="paused")
+    time.sleep(0.5)
+    page_epoch, page_loss = epoch(driver), float(tid(driver, "loss-test").text)
+    with urllib.request.urlopen(href, timeout=30) as r:   # exported now: trained to page_epoch
+        (tmp_path / "exported.py").write_bytes(r.read())
+    out = subprocess.run([sys.executable, str(tmp_path / "exported.py")], capture_output=True,
+                         text=True, timeout=120, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    script_loss = float(re.search(r"test loss (\S+)", out.stdout).group(1))
+    assert abs(script_loss - page_loss) <= 0.1 * max(page_loss, 0.005), (script_loss, page_loss)
+    assert epoch(driver) == page_epoch
     tid(driver, "backprop").click()
     wait(driver, lambda: "the loss" in tid(driver, "backprop-panel").text, what="backprop view")
     time.sleep(2.5)   # the graph refreshes after the pause

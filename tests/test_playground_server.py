@@ -180,6 +180,17 @@ def test_views_and_exports_are_served(base):
     compile(src, "playground_model.py", "exec")
 
 
+def test_tabs_are_independent_sessions(base):
+    a, b = Client(base), Client(base)
+    assert a.sid != b.sid
+    a.settings(dataset="xor", activation="relu")
+    a.action("play")
+    a.post("advance", {})
+    status, st = b.get("state")
+    assert st["settings"] == S.DEFAULTS and st["epoch"] == 0 and not st["playing"]
+    assert a.state["epoch"] > 0 and a.state["settings"]["dataset"] == "xor"
+
+
 def test_close_drops_the_session(base):
     c = Client(base)
     assert c.post("close", {})[0] == 200
