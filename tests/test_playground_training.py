@@ -139,6 +139,27 @@ def test_memory_grows_less_than_20_mib_over_10000_steps():
     assert len(s.history) <= 1001
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/statm")
+def test_server_memory_grows_less_than_20_mib_over_10000_steps():
+    """Through HTTP as the page does it: advance polls, state, points and graph requests."""
+    with running_server() as (_, base):
+        c = Client(base)          # default: 250 training points in batches of 10, 25 steps/epoch
+        c.action("play")
+        while c.state["epoch"] < 20:
+            c.post("advance", {})
+        fetch(c.url + "graph.svg")
+        start, first = _rss_mib(), c.state["epoch"]
+        polls = 0
+        while c.state["epoch"] < first + 400:      # 400 epochs x 25 = 10,000 optimizer steps
+            assert c.post("advance", {})[0] == 200
+            polls += 1
+            if polls % 10 == 0:
+                c.get("points")
+                assert fetch(c.url + "graph.svg")[0] == 200
+        grown = _rss_mib() - start
+    assert grown < 20, f"resident memory grew by {grown:.1f} MiB over {polls} polls"
+
+
 def test_the_exported_script_retrains_to_the_pages_loss(tmp_path):
     s = trained(40, dataset="xor", optimizer="momentum", regularization="l2",
                 regularization_rate=0.001)
