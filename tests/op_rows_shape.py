@@ -10,7 +10,8 @@ import numpy as np
 from hypothesis import strategies as st
 
 import autograd.testing as agt
-from op_specs import SAME, OpSpec, divisors, one_shape, reshape_params, single_axis
+from op_specs import (SAME, OpSpec, divisors, einsum_cases, one_shape, reshape_params,
+                      single_axis)
 
 
 def joined(pieces):
@@ -201,4 +202,219 @@ ROWS: list[OpSpec] = [
     OpSpec("fliplr", lambda x: np.fliplr(x), reference=SAME, shapes=dims_at_least(2)),
     OpSpec("rot90", lambda x, k, axes: np.rot90(x, k, axes), reference=SAME,
            shapes=dims_at_least(2), params=rot90_params),
+]
+
+
+# ---- sorting and selection -----------------------------------------------------------------------
+
+@st.composite
+def sort_params(draw, shapes):
+    ndim = len(shapes[0])
+    axis = draw(st.one_of(st.none(), axis_of(shapes))) if ndim else None
+    return {"axis": axis, "kind": draw(st.sampled_from([None, "stable", "quicksort", "heapsort"]))}
+
+
+@st.composite
+def partition_params(draw, shapes):
+    ndim = len(shapes[0])
+    axis = draw(st.one_of(st.none(), axis_of(shapes))) if ndim else None
+    n = int(np.prod(shapes[0])) if axis is None else shapes[0][axis]
+    kth = draw(st.one_of(st.integers(-n, n - 1),
+                         st.lists(st.integers(0, n - 1), min_size=1, max_size=2)))
+    return {"kth": kth, "axis": axis}
+
+
+@st.composite
+def take_params(draw, shapes):
+    ndim = len(shapes[0])
+    axis = draw(st.one_of(st.none(), axis_of(shapes))) if ndim else None
+    n = int(np.prod(shapes[0])) if axis is None else shapes[0][axis]
+    mode = draw(st.sampled_from(["raise", "wrap", "clip"]))
+    wide = 2 * n if mode != "raise" else 0
+    entry = st.integers(-n - wide, n - 1 + wide)
+    if draw(st.booleans()):
+        indices = draw(entry)
+    else:
+        indices = np.array(draw(st.lists(st.lists(entry, min_size=2, max_size=2), min_size=1,
+                                         max_size=2)))
+    return {"indices": indices, "axis": axis, "mode": mode}
+
+
+@st.composite
+def take_along_axis_params(draw, shapes):
+    shape = shapes[0]
+    if draw(st.booleans()):
+        n = int(np.prod(shape))
+        return {"indices": np.array(draw(st.lists(st.integers(-n, n - 1), max_size=5)),
+                                    dtype=np.intp),
+                "axis": None}
+    axis = draw(axis_of(shapes))
+    target = list(shape)
+    target[axis] = draw(st.integers(1, 3))
+    for i in range(len(shape)):            # the other axes may broadcast from 1
+        if i != axis and draw(st.booleans()):
+            target[i] = 1
+    values = draw(st.lists(st.integers(-shape[axis], shape[axis] - 1),
+                           min_size=int(np.prod(target)), max_size=int(np.prod(target))))
+    return {"indices": np.array(values, dtype=np.intp).reshape(target), "axis": axis}
+
+
+@st.composite
+def select_params(draw, shapes):
+    out = np.broadcast_shapes(*shapes)
+    conds = [draw(st.sampled_from([out, out[1:]])) for _ in range(2)]
+    return {"condlist": [np.random.default_rng(draw(st.integers(0, 99))).random(c) < 0.5
+                         for c in conds]}
+
+
+@st.composite
+def diagonal_params(draw, shapes):
+    ndim = len(shapes[0])
+    a, b = draw(st.permutations(range(ndim)))[:2]
+    return {"offset": draw(st.integers(-4, 4)), "axis1": a, "axis2": b - ndim}
+
+
+@st.composite
+def linspace_params(draw, shapes, retstep=False):
+    ndim = len(np.broadcast_shapes(*shapes))
+    return {"num": draw(st.integers(2 if retstep else 0, 5)), "endpoint": draw(st.booleans()),
+            "axis": draw(st.integers(-ndim - 1, ndim))}
+
+
+def linspace_retstep(a, b, num, endpoint, axis):
+    samples, step = np.linspace(a, b, num, endpoint, retstep=True, axis=axis)
+    return joined([samples, step])
+
+
+ROWS += [
+    OpSpec("sort", lambda x, axis, kind: np.sort(x, axis, kind), distinct=True, reference=SAME,
+           params=sort_params),
+    OpSpec("partition", lambda x, kth, axis: np.partition(x, kth, axis), distinct=True,
+           reference=SAME, params=partition_params),
+    OpSpec("take", lambda x, indices, axis, mode: np.take(x, indices, axis, mode=mode),
+           reference=SAME, params=take_params),
+    OpSpec("take_along_axis", lambda x, indices, axis: np.take_along_axis(x, indices, axis),
+           shapes=dims_at_least(1), params=take_along_axis_params, reference=SAME),
+    OpSpec("select", lambda a, b, c, condlist: np.select(condlist, [a, b], c), arity=3,
+           broadcast=True, shapes=agt.broadcastable_shapes(3, min_dims=1), params=select_params,
+           reference=SAME),
+    OpSpec("tril", lambda x, k: np.tril(x, k), reference=SAME, shapes=dims_at_least(1),
+           params=lambda s: st.fixed_dictionaries({"k": st.integers(-3, 3)})),
+    OpSpec("triu", lambda x, k: np.triu(x, k), reference=SAME, shapes=dims_at_least(1),
+           params=lambda s: st.fixed_dictionaries({"k": st.integers(-3, 3)})),
+    OpSpec("diag", lambda x, k: np.diag(x, k), reference=SAME,
+           shapes=one_shape(min_dims=1, max_dims=2),
+           params=lambda s: st.fixed_dictionaries({"k": st.integers(-4, 4)})),
+    OpSpec("diagonal", lambda x, offset, axis1, axis2: np.diagonal(x, offset, axis1, axis2),
+           reference=SAME, shapes=dims_at_least(2), params=diagonal_params),
+    # creation between Tensor endpoints
+    OpSpec("linspace", lambda a, b, num, endpoint, axis: np.linspace(a, b, num, endpoint,
+                                                                     axis=axis),
+           arity=2, broadcast=True, shapes=agt.broadcastable_shapes(2, max_dims=2),
+           params=linspace_params, reference=SAME),
+    OpSpec("linspace[retstep]", linspace_retstep, arity=2, broadcast=True,
+           shapes=agt.broadcastable_shapes(2, max_dims=2),
+           params=lambda s: linspace_params(s, retstep=True), reference=SAME),
+    OpSpec("linspace[number start]", lambda b, num, endpoint, axis:
+           np.linspace(0.5, b, num, endpoint, axis=axis), shapes=one_shape(max_dims=2),
+           params=linspace_params, reference=SAME),
+]
+
+
+# ---- np.pad, every mode --------------------------------------------------------------------------
+
+def pad_width_strategy(ndim, widest=4):
+    width = st.integers(0, widest)
+    forms = [width, st.tuples(width, width)]
+    if ndim:
+        forms.append(st.tuples(*[st.tuples(width, width)] * ndim))
+        forms.append(st.dictionaries(st.integers(0, ndim - 1), width))
+    return st.one_of(*forms)
+
+
+def pad_values_strategy(ndim):
+    value = st.sampled_from([0.0, 1.5, -2.0])
+    forms = [value, st.tuples(value, value)]
+    if ndim:
+        forms.append(st.tuples(*[st.tuples(value, value)] * ndim))
+    return st.one_of(*forms)
+
+
+def pad_row(mode, option=None, option_values=None, **kw):
+    """A row for np.pad(x, pad_width, mode, **{option: drawn}) on small inputs (the output grows
+    with the widths, and the second-order check probes every output entry)."""
+    def params(shapes):
+        ndim = len(shapes[0])
+        fields = {"pad_width": pad_width_strategy(ndim)}
+        if option is not None:
+            fields["value"] = option_values(ndim)
+        return st.fixed_dictionaries(fields)
+
+    def fn(x, pad_width, value=None):
+        extra = {} if option is None else {option: value}
+        return np.pad(x, pad_width, mode, **extra)
+
+    return OpSpec(f"pad[{mode}{', ' + option if option else ''}]", fn, reference=SAME,
+                  shapes=one_shape(max_dims=2, max_side=3), params=params, **kw)
+
+
+def stat_lengths(ndim):
+    length = st.integers(1, 4)
+    return st.one_of(st.none(), length, st.tuples(length, length))
+
+
+def reflect_types(ndim):
+    return st.sampled_from(["even", "odd"])
+
+
+@st.composite
+def pad_tensor_value_cases(draw):
+    shape = draw(agt.shapes(min_dims=1, max_dims=2, max_side=3))
+    value_shape = draw(st.sampled_from([(), (2,), (len(shape), 2)]))
+    # Every value is used (each side of each axis is padded), so every input gets a gradient.
+    width = st.integers(1, 2)
+    return (shape, value_shape), {"pad_width": draw(st.one_of(width, st.tuples(width, width)))}
+
+
+ROWS += [
+    pad_row("constant", "constant_values", pad_values_strategy),
+    pad_row("edge"),
+    pad_row("wrap"),
+    pad_row("linear_ramp", "end_values", pad_values_strategy),
+    pad_row("maximum", "stat_length", stat_lengths, distinct=True),
+    pad_row("minimum", "stat_length", stat_lengths, distinct=True),
+    pad_row("mean", "stat_length", stat_lengths),
+    pad_row("median", "stat_length", stat_lengths, distinct=True),
+    pad_row("reflect", "reflect_type", reflect_types),
+    pad_row("symmetric", "reflect_type", reflect_types),
+    OpSpec("pad[constant, Tensor values]", lambda x, v, pad_width:
+           np.pad(x, pad_width, constant_values=v), arity=2, cases=pad_tensor_value_cases(),
+           reference=SAME),
+    OpSpec("pad[linear_ramp, Tensor values]", lambda x, v, pad_width:
+           np.pad(x, pad_width, "linear_ramp", end_values=v), arity=2,
+           cases=pad_tensor_value_cases(), reference=SAME),
+]
+
+
+# ---- np.einsum's sublist form --------------------------------------------------------------------
+
+def sublist_args(operands, subscripts):
+    """np.einsum's sublist arguments (op0, [labels], op1, [labels], ..., [out]) for subscripts."""
+    letters = sorted(set(subscripts) - set(".,->"))
+    labels = {c: i + 20 for i, c in enumerate(letters)}     # upper- and lowercase NumPy labels
+
+    def sublist(term):
+        head, ell, tail = term.partition("...")
+        return [labels[c] for c in head] + ([Ellipsis] if ell else []) + [labels[c] for c in tail]
+
+    lhs, arrow, out = subscripts.partition("->")
+    args = []
+    for x, term in zip(operands, lhs.split(",")):
+        args += [x, sublist(term)]
+    return args + ([sublist(out)] if arrow else [])
+
+
+ROWS += [
+    OpSpec("einsum[sublist]", lambda *xs, subscripts: np.einsum(*sublist_args(xs, subscripts)),
+           arity=None, cases=einsum_cases(), reference=SAME),
 ]

@@ -171,14 +171,8 @@ def flatten(x): return reshape(x, -1)
 
 
 def pad(x, pad_width, constant_values=0):
+    """x padded with constants (np.pad's 'constant' mode; every mode is np.pad, in pad.py)"""
     return apply(Pad, x, pad_width=pad_width, constant_values=constant_values)
-
-
-@implements(np.pad)
-def _np_pad(array, pad_width, mode="constant", *, constant_values=0):
-    if mode != "constant":
-        raise TypeError(f"np.pad: mode={mode!r} is not supported on Tensors yet (only 'constant')")
-    return pad(array, pad_width, constant_values)
 
 
 def _join_dtype(seq, dtype, casting, name):

@@ -115,7 +115,7 @@ def _np_einsum(*operands, out=None, optimize=False):
     """np.einsum in its subscripts-string form (the sublist form is converted by the caller)."""
     from ..routing import no_out
     no_out("einsum", out)
-    if not operands or not isinstance(operands[0], str):
-        raise TypeError("np.einsum: only the subscripts-string form is supported on Tensors, "
-                        "e.g. np.einsum('ij,jk->ik', a, b)")
+    if operands and not isinstance(operands[0], str):   # the sublist form: a, [0, 1], b, [1, 2]
+        from ..select import einsum_sublists
+        operands = einsum_sublists(operands)
     return einsum(operands[0], *operands[1:])
