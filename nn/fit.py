@@ -128,7 +128,7 @@ def fit(model, loss_fn: Callable, optimizer, train_data: Iterable, epochs: int =
     dict name -> callable.  ``scheduler.step()`` runs after each epoch.  ``progress`` shows a tqdm
     bar over batches whose postfix is the last epoch's loss and metrics.  ``live=True`` (in a
     notebook) redraws the loss curve, the decision boundary for 2-D inputs and the graph in the
-    output cell after every epoch (``viz.live``); a ``viz.LiveView`` may be passed instead.
+    output cell after every epoch (``viz.live``); a view, ``viz.live(...)``, may be passed.
     """
     if int(epochs) != epochs or epochs < 0:
         raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs}")
@@ -143,10 +143,13 @@ def fit(model, loss_fn: Callable, optimizer, train_data: Iterable, epochs: int =
     except TypeError:
         per_epoch = None
     total = None if per_epoch is None else per_epoch * int(epochs)
-    view = None
-    if live is not False and live is not None:
-        from viz.live import LiveView, live as live_view   # only when asked: the notebook side
-        view = live if isinstance(live, LiveView) else live_view(model, loss_fn, train_data)
+    view = live if hasattr(live, "update") else None   # any view: update(history), finish()
+    if view is None and live not in (True, False, None):
+        raise TypeError(f"fit: live must be True, False or a view with update(history), got "
+                        f"{type(live).__name__}")
+    if live is True:   # the one upward import, made only when asked for: viz draws, nn trains
+        from viz.live import live as live_view
+        view = live_view(model, loss_fn, train_data)
     with tqdm(total=total, disable=not progress, unit="batch", dynamic_ncols=True) as bar:
         for epoch in range(int(epochs)):
             bar.set_description(f"epoch {epoch + 1}/{int(epochs)}")
@@ -162,6 +165,6 @@ def fit(model, loss_fn: Callable, optimizer, train_data: Iterable, epochs: int =
             bar.set_postfix({k: f"{v:.4g}" for k, v in results.items()})
             if view is not None:
                 view.update(history)
-    if view is not None:
+    if view is not None and hasattr(view, "finish"):
         view.finish()
     return history
