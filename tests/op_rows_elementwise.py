@@ -55,6 +55,17 @@ def nan_to_num_fn(x, specials, **kw):
     return np.nan_to_num(np.where(specials == 0, x, special), **kw)
 
 
+def angle_params(shapes):
+    return st.fixed_dictionaries({"deg": st.booleans()})
+
+
+def ldexp_params(shapes):
+    """An integer exponent: a Python int or an array broadcasting against x."""
+    array = hnp.arrays(np.int64, st.sampled_from([shapes[0], shapes[0][-1:], ()]),
+                       elements=st.integers(-3, 3))
+    return st.fixed_dictionaries({"n": st.one_of(st.integers(-3, 3), array)})
+
+
 def heaviside_params(shapes):
     """x1 (a constant) with exact zeros, where the gradient goes to x2."""
     return st.fixed_dictionaries({"x1": hnp.arrays(np.float64, shapes[0], elements=st.sampled_from(
@@ -82,6 +93,12 @@ ROWS: list[OpSpec] = [
     unary_row("rad2deg[degrees]", fn=np.degrees),
     unary_row("sinc"),
     unary_row("sinc[near 0]", Domain(-0.6, 0.6), zeros=True, fn=np.sinc),
+    # parts of a real number
+    unary_row("conjugate"),
+    unary_row("real"),
+    unary_row("imag"),
+    unary_row("real_if_close"),
+    OpSpec("angle", np.angle, domains=(NONZERO,), params=angle_params, reference=SAME),
     # other bases
     unary_row("log2", POSITIVE),
     unary_row("log10", POSITIVE),
@@ -96,6 +113,11 @@ ROWS: list[OpSpec] = [
     OpSpec("round[decimals]", np.round, domains=(TENTHS_HALVES,), params=decimals_params,
            reference=SAME),
     OpSpec("round[around]", np.around, domains=(TENTHS_HALVES,), params=decimals_params,
+           reference=SAME),
+    OpSpec("modf", lambda x: np.modf(x)[0], domains=(INTEGERS,), reference=SAME),
+    OpSpec("modf[integral part]", lambda x: np.modf(x)[1], domains=(INTEGERS,), reference=SAME),
+    # The mantissa jumps at powers of 2.
+    OpSpec("frexp", lambda x: np.frexp(x)[0], domains=(Domain(0.55, 3.0, avoid=(1.0, 2.0)),),
            reference=SAME),
     OpSpec("nan_to_num", nan_to_num_fn, params=nan_to_num_params, reference=SAME),
     # binary (broadcasting)
@@ -116,6 +138,10 @@ ROWS: list[OpSpec] = [
     binary_row("floor_divide[//]", (DIVIDEND, NEGATIVE_DIVISOR), fn=lambda a, b: a // b),
     OpSpec("floor_divide[// scalar left]", lambda x: 2.5 // x, domains=(Domain(0.9, 1.1),),
            reference=SAME),
+    binary_row("divmod", (DIVIDEND, DIVISOR), fn=lambda a, b: np.divmod(a, b)[1]),
+    binary_row("divmod[quotient]", (DIVIDEND, NEGATIVE_DIVISOR),
+               fn=lambda a, b: np.divmod(a, b)[0]),
+    OpSpec("ldexp", lambda x, n: np.ldexp(x, n), params=ldexp_params, reference=SAME),
     binary_row("float_power", (POSITIVE, Domain(-2.0, 2.0)), keeps_dtype=False),
     binary_row("heaviside", (NONZERO, FULL)),
     OpSpec("heaviside[at 0]", lambda h, x1: np.heaviside(x1.astype(h.dtype), h),

@@ -23,7 +23,8 @@ def grads(fn, *arrays, upstream=None, dtype=np.float64):
 
 UNARY = ["square", "cbrt", "tan", "arcsin", "arccos", "arcsinh", "arctanh", "sinh", "cosh",
          "log2", "log10", "exp2", "reciprocal", "fabs", "floor", "ceil", "trunc", "rint", "fix",
-         "round", "around", "deg2rad", "radians", "rad2deg", "degrees", "nan_to_num", "sinc"]
+         "round", "around", "deg2rad", "radians", "rad2deg", "degrees", "nan_to_num", "sinc",
+         "conjugate", "conj", "real", "imag", "angle", "real_if_close"]
 BINARY = ["hypot", "arctan2", "logaddexp", "logaddexp2", "fmax", "fmin", "copysign",
           "remainder", "mod", "fmod", "floor_divide", "heaviside"]
 
@@ -31,7 +32,7 @@ BINARY = ["hypot", "arctan2", "logaddexp", "logaddexp2", "fmax", "fmin", "copysi
 # ---- routing, names and dtypes ------------------------------------------------------------------
 
 def test_aliases_are_one_ufunc_or_routed_separately():
-    assert np.mod is np.remainder                  # one ufunc: one route
+    assert np.mod is np.remainder and np.conj is np.conjugate     # one ufunc: one route
     assert np.radians is not np.deg2rad and np.degrees is not np.rad2deg
     assert np.around is not np.round
     for name in ("radians", "degrees", "around", "mod"):
@@ -298,3 +299,67 @@ def test_logaddexp_is_stable_for_large_inputs():
     out, ga, gb = grads(np.logaddexp2, [3.0], [3.0])
     np.testing.assert_allclose(out.data, [4.0])
     np.testing.assert_allclose(ga, [0.5])
+
+
+# ---- parts of a number: modf, frexp, ldexp, divmod, real/imag/conj/angle ------------------------
+
+def test_modf_frexp_ldexp_divmod_match_numpy():
+    data = np.array([-2.75, -0.5, 0.0, 0.3, 5.5, np.inf], np.float32)
+    x = Tensor(data, requires_grad=True)
+    for ours, theirs in [(np.modf(x), np.modf(data)), (np.frexp(x), np.frexp(data)),
+                         (np.divmod(x[:-1], 1.5), np.divmod(data[:-1], 1.5))]:
+        assert isinstance(ours, tuple) and len(ours) == 2
+        for o, t in zip(ours, theirs):
+            assert o.dtype == t.dtype
+            np.testing.assert_array_equal(o.data, t)
+    assert not np.frexp(x)[1].requires_grad and np.frexp(x)[1].dtype.kind == "i"
+    assert not np.modf(x)[1].requires_grad or not np.any(ag.grad(
+        np.modf(x)[1].sum(), [x])[0].data)
+    with pytest.warns(RuntimeWarning, match="invalid value encountered in divmod"):
+        q, r = np.divmod(x, 1.5)                         # once, under NumPy's name
+    np.testing.assert_array_equal(q.data[:-1], np.floor_divide(data[:-1], 1.5))
+    assert np.isnan(q.data[-1]) and np.isnan(r.data[-1])
+    out = np.ldexp(x, np.array([1, 2, 3, -1, 0, 2]))
+    np.testing.assert_array_equal(out.data, np.ldexp(data, np.array([1, 2, 3, -1, 0, 2])))
+    assert out.dtype == np.float32
+    with pytest.raises(TypeError, match="ldexp"):
+        np.ldexp(x, 1.5)                                 # NumPy takes integer exponents only
+
+
+def test_modf_frexp_ldexp_divmod_gradients():
+    data = np.array([-2.75, -0.5, 0.3, 5.5])
+    _, g = grads(lambda t: np.modf(t)[0], data)
+    np.testing.assert_array_equal(g, np.ones(4))
+    _, g = grads(lambda t: np.frexp(t)[0], data)
+    np.testing.assert_array_equal(g, 2.0 ** -np.frexp(data)[1])
+    _, g = grads(lambda t: np.ldexp(t, np.array([1, -2, 0, 3])), data)
+    np.testing.assert_array_equal(g, [2.0, 0.25, 1.0, 8.0])
+    x, y = Tensor(data, requires_grad=True), Tensor(np.full(4, -2.0), requires_grad=True)
+    q, r = np.divmod(x, y)
+    ga, gb = ag.grad((q + 10 * r).sum(), [x, y])
+    np.testing.assert_array_equal(ga.data, np.full(4, 10.0))
+    np.testing.assert_array_equal(gb.data, -10 * np.floor_divide(data, -2.0))
+    # ldexp is linear in x: its second derivative is 0, through ldexp again.
+    t = Tensor(data, requires_grad=True)
+    (g,) = ag.grad((np.ldexp(t, 2) * t).sum(), [t], create_graph=True)
+    np.testing.assert_array_equal(g.data, 8 * data)
+    (h,) = ag.grad(g.sum(), [t])
+    np.testing.assert_array_equal(h.data, np.full(4, 8.0))
+
+
+def test_parts_of_a_real_number():
+    data = np.array([-1.5, -0.0, 0.0, 2.0], np.float32)
+    x = Tensor(data, requires_grad=True)
+    for fn in (np.real, np.imag, np.conj, np.real_if_close, np.angle,
+               lambda a: np.angle(a, deg=True), lambda a: np.real_if_close(a, tol=1000)):
+        out, expected = fn(x), fn(data)
+        assert out.dtype == expected.dtype == np.float32
+        np.testing.assert_array_equal(out.data, expected)
+        assert out.requires_grad
+    np.testing.assert_array_equal(np.angle(x).data, np.float32([np.pi, np.pi, 0, 0]))  # -0. too
+    for fn, slope in ((np.real, 1.0), (np.conj, 1.0), (np.real_if_close, 1.0), (np.imag, 0.0),
+                      (np.angle, 0.0)):
+        (g,) = ag.grad(fn(x).sum(), [x])
+        np.testing.assert_array_equal(g.data, np.full(4, slope, np.float32))
+    imag = np.imag(x)
+    assert imag.data.flags.writeable                       # a new array, not NumPy's read-only 0s

@@ -17,7 +17,7 @@ from .elementwise import AsType, _log_base, _power_slope, quiet_exp
 from .routing import implements
 
 __all__ = ["hypot", "arctan2", "logaddexp", "logaddexp2", "fmax", "fmin", "copysign",
-           "remainder", "fmod", "floor_divide", "float_power", "heaviside"]
+           "remainder", "fmod", "floor_divide", "divmod", "float_power", "heaviside", "ldexp"]
 
 LN2 = math.log(2.0)
 
@@ -181,6 +181,16 @@ class FloatPower(Op):
         return ga, gb
 
 
+class Ldexp(Op):
+    """d (x 2^n) = 2^n dx; n is an integer array (no gradient)"""
+
+    def forward(self, x, n):
+        self.n = n
+        return np.ldexp(x, n)
+
+    def backward(self, g): return np.ldexp(g, self.n), None
+
+
 class Heaviside(Op):
     """d heaviside(x, h) = h' where x == 0 (the value there), 0 for x"""
 
@@ -234,9 +244,24 @@ def fmod(a, b): return apply2(FMod, a, b)
 def floor_divide(a, b): return apply2(FloorDivide, a, b)
 
 
+@implements(np.divmod)
+def divmod(a, b):  # noqa: A001 - NumPy's name
+    """(floor_divide(a, b), remainder(a, b)), as np.divmod (with its warnings, once)"""
+    from .routing import strip_tensors
+    np.divmod(strip_tensors(a), strip_tensors(b))       # NumPy's own warnings and errstate
+    with np.errstate(all="ignore"):
+        return floor_divide(a, b), remainder(a, b)
+
+
 @implements(np.float_power)
 def float_power(a, b): return apply2(FloatPower, a, b)
 
 
 @implements(np.heaviside)
 def heaviside(x, h): return apply2(Heaviside, x, h)
+
+
+@implements(np.ldexp)
+def ldexp(x, n):
+    """x * 2**n for an integer exponent n, as np.ldexp (exact: a power of 2 scales exactly)"""
+    return apply2(Ldexp, x, n)

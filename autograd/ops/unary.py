@@ -1,5 +1,6 @@
 """More elementwise functions of one input (trigonometric, hyperbolic, logarithms in other bases,
-rounding, ...), each with NumPy's ufunc routing declared beside it.
+sinc, the parts of a real number), each with NumPy's routing declared beside it; rounding is in
+rounding.py.
 
 Backward rules use only operators and routed NumPy functions, so ``create_graph=True``
 differentiates them again; constants are Python floats, so float32 stays float32.
@@ -12,11 +13,11 @@ import math
 import numpy as np
 
 from ..engine import Op, apply, apply1, dispatch
-from .routing import implements, no_out
+from .routing import implements
 
 __all__ = ["square", "cbrt", "tan", "arcsin", "arccos", "arcsinh", "arccosh", "arctanh", "sinh",
-           "cosh", "log2", "log10", "exp2", "reciprocal", "fabs", "deg2rad", "rad2deg", "floor",
-           "ceil", "trunc", "rint", "fix", "round", "nan_to_num", "sinc"]
+           "cosh", "log2", "log10", "exp2", "reciprocal", "fabs", "deg2rad", "rad2deg", "sinc",
+           "conjugate", "real", "imag", "angle", "real_if_close"]
 
 LN2 = math.log(2.0)
 LN10 = math.log(10.0)
@@ -163,61 +164,6 @@ class Exp2(Op):
     def backward(self, g): return g * (self.output * LN2)
 
 
-# ---- rounding: piecewise constant ---------------------------------------------------------------
-
-class _Step(Op):
-    """A piecewise-constant function: the derivative is 0 (also at the jumps, as PyTorch's)."""
-    def backward(self, g): return np.zeros_like(g)
-
-
-class Floor(_Step):
-    """d/dx floor(x) = 0"""
-    def forward(self, x): return np.floor(x)
-
-
-class Ceil(_Step):
-    """d/dx ceil(x) = 0"""
-    def forward(self, x): return np.ceil(x)
-
-
-class Trunc(_Step):
-    """d/dx trunc(x) = 0"""
-    def forward(self, x): return np.trunc(x)
-
-
-class Rint(_Step):
-    """d/dx rint(x) = 0"""
-    def forward(self, x): return np.rint(x)
-
-
-class Fix(_Step):
-    """d/dx fix(x) = 0"""
-    def forward(self, x): return np.fix(x)
-
-
-class Round(_Step):
-    """d/dx round(x, decimals) = 0"""
-    def forward(self, x, decimals): return np.round(x, decimals)
-
-
-# ---- nan_to_num ---------------------------------------------------------------------------------
-
-class NanToNum(Op):
-    """d nan_to_num(x) = dx where x is finite, 0 where it is replaced; a replacement value that is
-    a Tensor gets the gradient of the entries it replaced"""
-    name = "nan_to_num"
-
-    def forward(self, x, nan, posinf, neginf):
-        x = np.asarray(x)
-        self.finite = np.isfinite(x)
-        self.masks = (np.isnan(x), np.isposinf(x), np.isneginf(x))
-        return np.nan_to_num(x, copy=True, nan=nan, posinf=posinf, neginf=neginf)
-
-    def backward(self, g):
-        return (g * self.finite,) + tuple(
-            g * mask if self.needs_grad(i + 1) else None for i, mask in enumerate(self.masks))
-
-
 # ---- sinc ---------------------------------------------------------------------------------------
 
 _SINC_SMALL = 0.5     # below this |x|, derivatives come from the Taylor series around 0
@@ -268,6 +214,32 @@ class Sinc(Op):
     save_inputs = True
     def forward(self, x): return np.sinc(x)
     def backward(self, g): return g * dispatch(SincDerivative, self.inputs[0], order=1)
+
+
+# ---- parts of a real number (Tensors hold real data: complex values are refused) ----------------
+
+class Conjugate(Op):
+    """d conj(x) = dx for real x"""
+    def forward(self, x): return np.conjugate(x)
+    def backward(self, g): return g
+
+
+class Real(Op):
+    """d real(x) = dx for real x"""
+    def forward(self, x): return np.real(x)
+    def backward(self, g): return g
+
+
+class Imag(Op):
+    """imag(x) = 0 for real x: d imag(x) = 0"""
+    def forward(self, x): return np.array(np.imag(x))      # NumPy's zeros are read-only
+    def backward(self, g): return np.zeros_like(g)
+
+
+class Angle(Op):
+    """angle(x) = 0 for x >= 0, pi (180 with deg) for x < 0: d angle(x) = 0 for real x"""
+    def forward(self, x, deg): return np.angle(x, deg)
+    def backward(self, g): return np.zeros_like(g)
 
 
 # ---- public functions ---------------------------------------------------------------------------
@@ -340,58 +312,35 @@ def log10(x): return apply1(Log10, x)
 def exp2(x): return apply1(Exp2, x)
 
 
-@implements(np.floor)
-def floor(x): return apply1(Floor, x)
-
-
-@implements(np.ceil)
-def ceil(x): return apply1(Ceil, x)
-
-
-@implements(np.trunc)
-def trunc(x): return apply1(Trunc, x)
-
-
-@implements(np.rint)
-def rint(x): return apply1(Rint, x)
-
-
-def fix(x):
-    """Round toward zero, as np.fix (gradient 0)."""
-    return apply1(Fix, x)
-
-
-@implements(np.fix)
-def _np_fix(x, out=None):
-    no_out("fix", out)
-    return fix(x)
-
-
-def round(x, decimals=0):  # noqa: A001 - NumPy's name
-    """Round to ``decimals`` decimals (negative: to tens, hundreds, ...), as np.round: halves to
-    even.  The gradient is 0."""
-    return apply(Round, x, decimals=decimals)
-
-
-@implements(np.round, np.around)
-def _np_round(a, decimals=0, out=None):
-    no_out("round", out)
-    return round(a, decimals)
-
-
-@implements(np.nan_to_num)
-def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
-    """np.nan_to_num: NaN -> ``nan``, +inf -> ``posinf``, -inf -> ``neginf`` (defaults: 0 and the
-    dtype's largest/smallest finite value).  The gradient is 1 at finite entries, 0 at replaced
-    ones; Tensor replacement values get the gradient of the entries they replace."""
-    if not copy:
-        raise TypeError("np.nan_to_num: copy=False (replacing in place) is not supported on "
-                        "Tensors; use the returned Tensor")
-    return apply(NanToNum, x, nan, posinf, neginf)
-
-
-
 @implements(np.sinc)
 def sinc(x):
     """sin(pi x)/(pi x), 1 at 0, as np.sinc"""
     return apply1(Sinc, x)
+
+
+@implements(np.conjugate)         # np.conj is the same ufunc
+def conjugate(x): return apply1(Conjugate, x)
+
+
+@implements(np.real)
+def real(val):
+    """The real part: x itself for real x (the values, as NumPy's view of them)"""
+    return apply1(Real, val)
+
+
+@implements(np.imag)
+def imag(val):
+    """The imaginary part: zeros for real x"""
+    return apply1(Imag, val)
+
+
+@implements(np.angle)
+def angle(z, deg=False):
+    """The argument of z: 0 for z >= 0, pi (or 180 with ``deg``) for z < 0"""
+    return apply(Angle, z, deg=bool(deg))
+
+
+@implements(np.real_if_close)
+def real_if_close(a, tol=100):
+    """a itself for real a, as np.real_if_close (whose tol only matters for complex input)"""
+    return apply1(Real, a)
