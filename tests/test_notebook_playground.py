@@ -62,6 +62,9 @@ def test_live_view_pieces_and_refusals():
         viz.live(model, data=(np.zeros((4, 3)), np.zeros(4)), boundary=True)
     with pytest.raises(ValueError, match="every must be a positive integer"):
         viz.live(model, every=0)
+    with pytest.raises(TypeError, match="live must be True, False or a view"):
+        nn.fit(model, F.binary_cross_entropy, nn.optim.SGD(model.parameters(), lr=0.1), [(X, y)],
+               progress=False, live="yes")
 
 
 def test_ipython_is_imported_only_when_a_view_is_shown():

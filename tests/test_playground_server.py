@@ -39,7 +39,8 @@ def test_default_state_is_tensorflows(base):
     st = Client(base).state
     assert st["settings"] == S.DEFAULTS
     assert st["epoch"] == 0 and st["error"] == "" and not st["playing"]
-    assert re.fullmatch(r"\d+\.\d+", st["loss_train"]) and re.fullmatch(r"\d+\.\d+", st["loss_test"])
+    for key in ("loss_train", "loss_test"):
+        assert re.fullmatch(r"\d+\.\d+", st[key]), st[key]
     assert "layers=4,2" in st["fragment"] and "features=x1,x2" in st["fragment"]
     assert len(st["boundary"]) == st["boundary_cells"] ** 2
     assert [len(m) for m in st["neurons"]] == [2, 4, 2, 1]
@@ -47,7 +48,8 @@ def test_default_state_is_tensorflows(base):
 
 def test_url_fragment_round_trip(base):
     c = Client(base)
-    c.settings(dataset="spiral", activation="relu", learning_rate=0.1, features=["x1", "x2", "sinx1"],
+    c.settings(dataset="spiral", activation="relu", learning_rate=0.1,
+               features=["x1", "x2", "sinx1"],
                regularization="l2", regularization_rate=0.003, noise=10, train_ratio=70)
     c.action("layers-add")
     c.action("neurons-add", 3)

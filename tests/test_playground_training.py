@@ -189,7 +189,8 @@ def test_the_exported_model_is_the_state_dict():
 
 @pytest.mark.parametrize("changes", [{}, {"activation": "relu", "layers": [3]},
                                      {"loss": "cross_entropy", "activation": "prelu"},
-                                     {"dataset": "plane", "activation": "elu", "layers": [2, 2, 2]}])
+                                     {"dataset": "plane", "activation": "elu",
+                                      "layers": [2, 2, 2]}])
 def test_backprop_walk_agrees_with_autograd(changes):
     s = trained(3, **changes)
     bp = views.backprop_steps(s)

@@ -33,7 +33,8 @@ class LiveView:
             raise ValueError(f"viz.live: every must be a positive integer, got {every}")
         self.model, self.loss_fn, self.title = model, loss_fn, title
         self.sample = _sample(data)
-        two_d = self.sample is not None and self.sample[0].ndim == 2 and self.sample[0].shape[1] == 2
+        inputs = None if self.sample is None else self.sample[0]
+        two_d = inputs is not None and inputs.ndim == 2 and inputs.shape[1] == 2
         if boundary and not two_d:
             raise ValueError("viz.live: the decision boundary needs data with 2 input columns, "
                              f"got {None if self.sample is None else self.sample[0].shape}")
@@ -83,8 +84,9 @@ class LiveView:
             parts.append(_figure("computation graph (gradient norms)", self._graph()))
         head = f"<b>{_html.escape(self.title)}</b><br>" if self.title else ""
         epochs = len(self.history.get("loss", next(iter(self.history.values()), [])))
-        return (f'<div class="graphgrad-live">{head}<small>after {epochs} epochs</small><div style="display:flex;flex-wrap:wrap;gap:12px;'
-                f'align-items:flex-start">{"".join(parts)}</div></div>')
+        row = "display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start"
+        return (f'<div class="graphgrad-live">{head}<small>after {epochs} epochs</small>'
+                f'<div style="{row}">{"".join(parts)}</div></div>')
 
     _repr_html_ = html
 

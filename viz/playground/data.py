@@ -78,7 +78,8 @@ def parse_csv(raw: bytes, name: str = "upload") -> tuple[np.ndarray, np.ndarray,
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        raise SettingsError(f"{name}: not UTF-8 text (byte {err.start} cannot be decoded)") from None
+        raise SettingsError(f"{name}: not UTF-8 text (byte {err.start} cannot be "
+                            f"decoded)") from None
     lines = [(i, line.strip()) for i, line in enumerate(text.splitlines(), 1) if line.strip()]
     if lines and not _numeric(lines[0][1].split(",")[0]):
         lines = lines[1:]   # a header such as x1,x2,label
@@ -95,8 +96,9 @@ def parse_csv(raw: bytes, name: str = "upload") -> tuple[np.ndarray, np.ndarray,
                                 f"x1,x2,label")
         for c, field in enumerate(fields):
             if not _numeric(field):
-                raise SettingsError(f"{name}: line {number}, column {c + 1}: {field.strip()[:30]!r} "
-                                    f"is not a finite number")
+                shown = field.strip()[:30]
+                raise SettingsError(f"{name}: line {number}, column {c + 1}: {shown!r} is not a "
+                                    f"finite number")
             rows[r, c] = float(field)
     X, labels = rows[:, :2], rows[:, 2]
     values = set(np.unique(labels).tolist())

@@ -40,7 +40,8 @@ class Session:
             X, y = generate(self.settings["dataset"], self.settings["noise"], self.data_seed)
         self.points, self.labels = X, y
         self.extent = extent(X)
-        self.X_train, self.y_train, self.X_test, self.y_test = split(X, y, self.settings["train-ratio"])
+        self.X_train, self.y_train, self.X_test, self.y_test = split(
+            X, y, self.settings["train-ratio"])
         self.data_version += 1
         self._new_run()
 

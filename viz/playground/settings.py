@@ -164,13 +164,15 @@ def apply(current: dict, changes: dict, custom: bool = False) -> dict:
     classification only.  ``custom``: uploaded data decide the problem until a dataset or problem
     is picked.  Raises SettingsError (``current`` untouched)."""
     if not isinstance(changes, dict):
-        raise SettingsError(f"settings must be an object of name: value, got {type(changes).__name__}")
+        raise SettingsError(f"settings must be an object of name: value, got "
+                            f"{type(changes).__name__}")
     new = dict(current)
     checked = {key: check(key, value) for key, value in changes.items()}
     new.update(checked)
     if "dataset" in checked and "problem" not in checked:
         new["problem"] = problem_of(new["dataset"])
-    if "problem" in checked and "dataset" not in checked and problem_of(new["dataset"]) != new["problem"]:
+    mismatch = problem_of(new["dataset"]) != new["problem"]
+    if "problem" in checked and "dataset" not in checked and mismatch:
         new["dataset"] = (CLASSIFICATION_SETS if new["problem"] == "classification"
                           else REGRESSION_SETS)[0]
     kept = custom and "dataset" not in checked and "problem" not in checked

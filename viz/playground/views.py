@@ -97,7 +97,8 @@ def _loss_step(s, loss, out, t) -> dict:
                 "formula": "E = -[t' ln σ(z) + (1 - t') ln(1 - σ(z))], t' = (t + 1)/2;  "
                            "dE/dz = σ(z) - t'",
                 "rows": [["output logit z", _fmt(o)], ["target t", _fmt(t)],
-                         ["E", f"{loss.item():.6g}"], ["dE/dz = σ(z) - t'", _fmt(p - (t + 1) / 2)]],
+                         ["E", f"{loss.item():.6g}"],
+                         ["dE/dz = σ(z) - t'", _fmt(p - (t + 1) / 2)]],
                 "check": _check(p - (t + 1) / 2, out.grad)}
     return {"node": "loss (half squared error)", "title": "the loss",
             "formula": "E = ½ (out - t)²;  dE/dout = out - t",
