@@ -89,7 +89,7 @@ class TensorMethods:
     def squeeze(self, axis=None, *, dim=None): return _sp.squeeze(self, axis, dim)
     def unsqueeze(self, dim): return _S.expand_dims(self, dim)
     def flatten(self, start_dim=0, end_dim=-1): return _sp.flatten(self, start_dim, end_dim)
-    def ravel(self, order="C"): return _S.reshape(self, -1, order=order)
+    def ravel(self, order="C"): return _S.ravel(self, order)
     def expand(self, *sizes): return _sp.expand(self, sizes)
     def expand_as(self, other): return _S.broadcast_to(self, other.shape)
     def chunk(self, chunks, dim=0): return _sp.chunk(self, chunks, dim)

@@ -21,6 +21,9 @@ __all__ = ["vstack", "hstack", "column_stack", "dstack", "unstack", "append", "a
 
 
 def _seq(tup, name):
+    from ..tensor import Tensor
+    if isinstance(tup, Tensor):      # NumPy takes any sequence: a Tensor is one of its rows
+        tup = list(tup)
     if not isinstance(tup, (list, tuple)):
         raise TypeError(f"{name}: arrays to stack must be passed as a sequence (list or tuple), "
                         f"got {type(tup).__name__}")
@@ -158,14 +161,6 @@ def tile(A, reps):  # noqa: N803 - NumPy's name
     return reshape(out, tuple(r * n for r, n in zip(reps, shape)))
 
 
-def _int_array(value, name, what):
-    from ..tensor import Tensor
-    data = np.asarray(value.data if isinstance(value, Tensor) else value)
-    if data.dtype.kind not in "iub":
-        raise TypeError(f"{name}: {what} must be integers, got {data.dtype}")
-    return data.astype(np.intp)
-
-
 @implements(np.repeat)
 def repeat(a, repeats, axis=None):
     """Each entry repeated; the gradient of an entry sums its copies' gradients"""
@@ -173,12 +168,12 @@ def repeat(a, repeats, axis=None):
     if axis is None:
         x, axis = reshape(x, -1), 0
     axis = normalize_axes(axis, x.ndim, "repeat")[0]
-    counts = _int_array(repeats, "repeat", "repeats")
-    try:
+    from ..tensor import Tensor
+    counts = repeats.data if isinstance(repeats, Tensor) else repeats
+    try:   # NumPy's own checks and casts of the counts, on the positions
         index = np.repeat(np.arange(x.shape[axis]), counts)
-    except ValueError as err:
-        raise ValueError(f"repeat: {err} (axis {axis} of shape {x.shape}, repeats "
-                         f"{counts.tolist()})") from None
+    except (ValueError, TypeError) as err:
+        raise type(err)(f"repeat: {err} (axis {axis} of shape {x.shape})") from None
     return x[(slice(None),) * axis + (index,)]
 
 
