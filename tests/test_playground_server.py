@@ -126,6 +126,17 @@ def test_dataset_problem_and_loss_stay_consistent(base):
     assert c.state["settings"]["dataset"] == "circle"
 
 
+def test_a_url_edited_in_an_open_tab_means_what_a_fresh_load_means(base):
+    c = Client(base)
+    c.settings(activation="relu", layers=[3])
+    assert c.post("fragment", {"fragment": "#dataset=xor&learning-rate=0.1"})[0] == 200
+    assert c.state["settings"] == dict(S.DEFAULTS, dataset="xor", **{"learning-rate": 0.1})
+    assert c.state["settings"] == Client(base, "#dataset=xor&learning-rate=0.1").state["settings"]
+    status, reply = c.post("fragment", {"fragment": "#activation=swish"})
+    assert status == 400 and "activation" in reply["error"]
+    assert reply["state"]["settings"]["dataset"] == "xor"       # refused: nothing changed
+
+
 def test_a_forged_url_keeps_the_defaults_and_says_why(base):
     for fragment in ["#learning-rate=1e9", "#layers=" + ",".join(["8"] * 100), "#dataset=<script>",
                      "#noise=1&noise=2", "#%%%", "#speed=3"]:

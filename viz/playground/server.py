@@ -194,7 +194,8 @@ class Handler(BaseHTTPRequestHandler):
             fragment = body.get("fragment") if isinstance(body, dict) else None
             if not isinstance(fragment, str):
                 raise S.SettingsError('fragment: expected {"fragment": "key=value&..."}')
-            session.update(S.from_fragment(fragment))
+            # The URL is the whole state: what it leaves out is the default, as on a fresh load.
+            session.update(S.apply(S.defaults(), S.from_fragment(fragment)))
             session.error = "" if not session.diverged else session.error
         elif what == "close":
             self._body(MAX_JSON)
