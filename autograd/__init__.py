@@ -45,6 +45,11 @@ log_softmax = _accepts_dim(log_softmax)  # noqa: F405
 squeeze = _accepts_dim(squeeze)  # noqa: F405
 concatenate = _accepts_dim(concatenate)  # noqa: F405
 stack = _accepts_dim(stack)  # noqa: F405
+sort = _accepts_dim(sort)  # noqa: F405
+from .spelling import accepts_diagonal as _accepts_diagonal, linspace_names as _linspace  # noqa: E402
+tril = _accepts_diagonal(tril)  # noqa: F405
+triu = _accepts_diagonal(triu)  # noqa: F405
+linspace = _linspace(linspace)  # noqa: F405
 float, int, bool = _dtypes.float, _dtypes.int, _dtypes.bool   # noqa: A001 - ag.float is float32
 
 
