@@ -15,7 +15,7 @@ import numpy as np
 from ..tensor import Tensor
 from .protocol import CompileError
 
-__all__ = ["flatten", "build_guard", "RETRACE"]
+__all__ = ["flatten", "signature", "build_guard", "RETRACE"]
 
 RETRACE = "retrace"
 _NUMBERS = (bool, int, float, complex, np.generic)
@@ -47,6 +47,24 @@ def flatten(obj, leaves: list, spec: list) -> None:
         raise CompileError(f"ag.compile: an argument of type {type(obj).__name__} cannot be "
                            f"compiled: pass Tensors, arrays, Python numbers and tuples, lists or "
                            f"dicts of them (other objects belong in the step's closure)")
+
+
+def signature(args: tuple, kwargs: dict) -> tuple[tuple, list]:
+    """(the call's signature, its arrays and Tensors in order); plain arrays take a short path,
+    this runs before every replay."""
+    leaves: list = []
+    spec: list = [len(args)]
+    ndarray = np.ndarray
+    for a in args:
+        if type(a) is ndarray:
+            leaves.append(a)
+            flags = a.flags
+            spec.append(("N", a.shape, a.dtype.str, flags.c_contiguous, flags.f_contiguous))
+        else:
+            flatten(a, leaves, spec)
+    if kwargs:
+        flatten(kwargs, leaves, spec)
+    return tuple(spec), leaves
 
 
 def _diff(expected: tuple, now: tuple) -> str:
@@ -117,10 +135,10 @@ def build_guard(rec, arg_tensor_count: int):
     for label, guard, _ in rec.lowered_calls:
         if guard is None:
             continue
-        expected = guard()
+        expected, labelled = guard(), guard(True)
         g = name(guard, "g")
         check(f"{g}() == {name(expected, 'e')}", "error", f"the structure of {label} changed",
-              lambda g=guard, e=expected, label=label: f"{label}: {_diff(e, g())} changed")
+              lambda g=guard, e=labelled, label=label: f"{label}: {_diff(e, g(True))} changed")
     lines.append("    return -1")
     exec(compile("\n".join(lines) + "\n", "<ag.compile guards>", "exec"), ns)
     return ns["_guard"], checks, "\n".join(lines[1:-1])

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..engine import note_mutation, unbroadcast
 from ..tensor import Tensor
+from .lowerings import inline_rule
 
 __all__ = ["Step", "Program", "Names"]
 
@@ -31,7 +32,7 @@ class Names:
 
     def __init__(self) -> None:
         self.ns: dict = {"_new": object.__new__, "_asarray": np.asarray, "_array": np.array,
-                         "_unbroadcast": unbroadcast, "_make": Tensor._make,
+                         "_unbroadcast": unbroadcast, "_make": Tensor._make, "_np": np,
                          "_note": note_mutation}
         self._ids: dict[int, str] = {}
 
@@ -101,6 +102,19 @@ class Step:
         self.defines = tuple(defines)
         self.key = key
 
+    def inline(self, names: Names, rule, forward: "Step | None" = None) -> list[str]:
+        """The step written with its op's inline rule (lowerings.py): a forward as one NumPy
+        expression, a backward as one per input that gets a gradient."""
+        if self.kind == "forward":
+            cls, ins, params, out, parents, as_array = self.data
+            line = f"v{out} = " + rule[0].format(*map(names.ref, ins))
+            return [line] + ([f"v{out} = _asarray(v{out})"] if as_array else [])
+        g, outs, _ = self.data
+        ins, y = forward.data[1], forward.data[3]
+        inputs = [names.ref(r) for r in ins]
+        return [f"v{k} = " + rule[1][i].format(*inputs, g=names.ref(g), y=f"v{y}")
+                for i, k in enumerate(outs) if k is not None]
+
     def code(self, names: Names) -> list[str]:
         d, kind = self.data, self.kind
         if kind == "forward":
@@ -124,12 +138,9 @@ class Step:
             return lines
         if kind == "backward":
             g, outs, wrap = d
-            lines = [f"_r = o{self.node}.backward({names.ref(g)})"]
-            if wrap:
-                lines.append("_r = (_r,)")
             targets = ", ".join(f"v{k}" if k is not None else "_" for k in outs)
-            lines.append(f"{targets}, = _r")
-            return lines
+            call = f"o{self.node}.backward({names.ref(g)})"
+            return [f"{targets} = {call}" if wrap else f"{targets}, = {call}"]
         if kind == "fit":
             src, out, shape = d
             return [f"v{out} = _unbroadcast({names.ref(src)}, {shape!r})"]
@@ -200,13 +211,30 @@ class Program:
         if self.run_traced is None:
             self.run_traced, _ = self._generate(trace=True)
 
+    def _inline_rules(self) -> dict:
+        """node -> (inline rule, its forward step) for ops lowerings.py writes inline; a forward
+        without a node (no backward) is keyed by the step itself."""
+        rules = {}
+        for step in self.steps:
+            if step.kind == "forward":
+                rule = inline_rule(step.data[0])
+                if rule is not None and step.data[2] is None:
+                    rules[step.node if step.node is not None else id(step)] = (rule, step)
+        return rules
+
     def _generate(self, trace: bool):
         names = Names()
+        rules = self._inline_rules()
         last: dict[str, int] = {}       # variable -> index of the last step that reads it
         for i, step in enumerate(self.steps):
             for k in step.uses:
                 last[f"v{k}"] = i
-            if step.node is not None:
+            if step.node is not None and step.node in rules:
+                if step.kind == "backward":   # an inline backward reads its forward's values
+                    fwd = rules[step.node][1]
+                    for k in fwd.uses + fwd.defines:
+                        last[f"v{k}"] = i
+            elif step.node is not None:
                 last[f"o{step.node}"] = i
         out_expr = names.struct(self.output)
         kept = {f"v{r[1]}" for r in refs_in(self.output) if r[0] == "v"}
@@ -218,7 +246,12 @@ class Program:
         lines = [f"def _replay({params}{', ' if params else ''}_A=(), _trace=None):"]
         for i, step in enumerate(self.steps):
             lines.append(f"    # {i}: {step.label}")
-            lines += ["    " + line for line in step.code(names)]
+            inline = rules.get(step.node if step.node is not None else id(step))
+            if inline is not None and step.kind in ("forward", "backward"):
+                code = step.inline(names, inline[0], inline[1])
+            else:
+                code = step.code(names)
+            lines += ["    " + line for line in code]
             if trace:
                 lines += [f"    _trace({i}, {k}, v{k})" for k in step.defines]
             dead = frees.get(i)

@@ -22,15 +22,16 @@ class CompileError(RuntimeError):
 
 
 def lowered(fn: Callable, *args, name: str | None = None,
-            guard: Callable[[], tuple] | None = None,
+            guard: Callable[..., tuple] | None = None,
             state: Callable[[], list] | None = None) -> Any:
     """``fn(*args)``; inside a capture, also a step of the program that calls ``fn`` again at
     every replay.
 
     ``fn`` may read and change only its arguments, the state it declares and graphgrad's random
     generator; Python values it reads from elsewhere (hyperparameters) are read afresh each time.
-    ``guard()`` returns ``((label, value), ...)``: the structure a replay relies on, compared
-    before every replay (a change raises CompileError naming the label).  ``state()`` returns
+    ``guard()`` returns the structure a replay relies on, compared before every replay (keep it
+    cheap); ``guard(True)`` the same as ``((label, value), ...)``, so that a change raises a
+    CompileError naming the label.  ``state()`` returns
     ``[(label, container, key), ...]``: the mutable state fn changes (a dict item, or an attribute
     of an object), which compile's verification and ``check=True`` snapshot and compare."""
     rec = engine.RECORDER

@@ -21,7 +21,7 @@ from ..grad_mode import STATE
 from ..tensor import Tensor
 from . import tensor_hooks
 from .capture import Recorder, constants
-from .guards import RETRACE, build_guard, flatten
+from .guards import RETRACE, build_guard, signature
 from .program import Program
 from .protocol import CompileError
 from . import state as snapshots
@@ -144,17 +144,14 @@ class CompiledStep:
         if STATE.grad_observer is not None and self.programs:
             raise CompileError("ag.compile: a gradient observer (viz.record_grad_norms) is "
                                "active, which the compiled program would skip")
-        leaves, spec = [], []
-        flatten((args, kwargs), leaves, spec)
-        key = tuple(spec)
-        arrays = [x.data if isinstance(x, Tensor) else x for x in leaves]
-        tensors = [x for x in leaves if isinstance(x, Tensor)]
-        captured = self._select(key, tensors)
+        key, leaves = signature(args, kwargs)
+        captured = self._select(key, leaves)
         if captured is None:
             return self._new_capture(key, args, kwargs, leaves)
+        arrays = [x.data if isinstance(x, Tensor) else x for x in leaves]
         if captured.verified and not self.check:
-            return captured.program.run(*arrays, _A=tensors)
-        return self._verify(captured, key, args, kwargs, leaves, arrays, tensors)
+            return captured.program.run(*arrays, _A=leaves)
+        return self._verify(captured, key, args, kwargs, leaves, arrays, leaves)
 
     def _select(self, key, tensors):
         for captured in self.programs.get(key, ()):

@@ -144,22 +144,23 @@ class Optimizer:
         note_mutation(*[p.data for group in self.param_groups for p in group["params"]
                         if p.grad is not None])
 
-    def _compile_guard(self) -> tuple:
-        """For ag.compile: the parameters of each group, each hyperparameter switched on or off
-        (values, learning rates above all, are read at every replay) and which arrays hold the
-        state (load_state_dict replaces them)."""
+    def _compile_guard(self, labelled: bool = False) -> tuple:
+        """For ag.compile, checked before every replay: the parameters of each group, each
+        hyperparameter switched on or off (values, learning rates above all, are read at every
+        replay) and which arrays hold the state (load_state_dict replaces them).  ``labelled``:
+        the same as (label, value) pairs, for the message when something changed."""
+        groups = tuple([(tuple(map(id, g["params"])),
+                         tuple([(k, _switched(v)) for k, v in g.items() if k not in _READ_LIVE]))
+                        for g in self.param_groups])
+        arrays = tuple([(id(p), tuple([id(v) for v in s.values() if type(v) is np.ndarray]))
+                        for p, s in self.state.items()])
+        if not labelled:
+            return groups, arrays
         found = []
-        for g, group in enumerate(self.param_groups):
-            found.append((f"group {g} parameters", tuple(map(id, group["params"]))))
-            for key, value in group.items():
-                if key not in ("params", "lr", "initial_lr"):
-                    on = value if isinstance(value, (bool, str, type(None))) else (
-                        len(value) if isinstance(value, tuple) else value != 0)
-                    found.append((f"group {g} {key} on", on))
-        found.append(("state arrays", tuple(
-            (id(p), tuple((k, id(v)) for k, v in s.items() if isinstance(v, np.ndarray)))
-            for p, s in self.state.items())))
-        return tuple(found)
+        for g, (params, switches) in enumerate(groups):
+            found.append((f"group {g} parameters", params))
+            found += [(f"group {g} {key} on", on) for key, on in switches]
+        return tuple(found + [("state arrays", arrays)])
 
     def _compile_state(self) -> list:
         """For ag.compile: what the update changes (the parameters and each state entry)."""
@@ -267,6 +268,16 @@ class Optimizer:
         for group, values in zip(self.param_groups, groups):
             group.update(values)
         self.state = state
+
+
+_READ_LIVE = ("params", "lr", "initial_lr")   # read afresh at every compiled replay
+
+
+def _switched(value: Any) -> Any:
+    """A hyperparameter as compile's guard sees it: on or off (flags and names as they are)."""
+    if isinstance(value, (bool, str, type(None))):
+        return value
+    return len(value) if isinstance(value, tuple) else value != 0
 
 
 def _like(current: Any, value: np.ndarray, key: str, name: str) -> Any:

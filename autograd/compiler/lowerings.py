@@ -1,0 +1,64 @@
+"""Inline lowerings: the cheapest elementwise ops written straight into the generated program
+(``v7 = v3 * k1``) instead of an op object with forward/backward method calls.
+
+Every op already lowers by re-running its forward and backward (Op.lowering = "rerun"), which
+is exact for all of them; these entries only save the Python calls around one NumPy expression,
+which is most of a small op's cost.  Each entry repeats its op's rule as source text, so it is
+used only while the op's forward and backward still read exactly as recorded here (checked
+against ``inspect.getsource`` once per class): an op whose rule changes falls back to re-running
+it, never to a stale formula.  They belong beside their ops (one op, one place) once the ops
+package can carry them; until then they live here, with that check as the guard.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+
+__all__ = ["inline_rule"]
+
+# op name -> (forward source, backward source, forward expression, gradient expression per
+# input).  {0} {1}: the inputs; {y}: the output; {g}: the output's gradient.
+_RULES = {
+    "add": ("return a + b", "return g, g", "{0} + {1}", ("{g}", "{g}")),
+    "subtract": ("return a - b", "return g, (-g if self.parents[1] is not None else None)",
+                 "{0} - {1}", ("{g}", "-{g}")),
+    "multiply": ("return a * b",
+                 "a, b = self.inputs pa, pb = self.parents return (g * b if pa is not None else "
+                 "None), (g * a if pb is not None else None)",
+                 "{0} * {1}", ("{g} * {1}", "{g} * {0}")),
+    "negative": ("return -x", "return -g", "-{0}", ("-{g}",)),
+    "tanh": ("return np.tanh(x)", "y = self.output return g * (1 - y * y)", "_np.tanh({0})",
+             ("{g} * (1 - {y} * {y})",)),
+    "exp": ("return np.exp(x)", "return g * self.output", "_np.exp({0})", ("{g} * {y}",)),
+    "relu": ("return np.maximum(x, 0)", "return g * (self.inputs[0] > 0)", "_np.maximum({0}, 0)",
+             ("{g} * ({0} > 0)",)),
+}
+
+_checked: dict[type, tuple | None] = {}
+
+
+def _body(method) -> str:
+    """A method's statements, comments and docstring dropped, whitespace collapsed."""
+    lines = inspect.getsource(method).splitlines()
+    text = " ".join(line.split("#")[0].strip() for line in lines)
+    text = re.sub(r"^def \w+\([^)]*\)\s*(->\s*[^:]+)?:\s*", "", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def inline_rule(cls: type):
+    """(forward expression, gradient expressions) for an op class whose rules match its entry,
+    else None (the op is re-run)."""
+    if cls in _checked:
+        return _checked[cls]
+    rule = None
+    entry = _RULES.get(getattr(cls, "name", None))
+    if entry is not None and cls.__module__.startswith("autograd.ops"):
+        try:
+            same = (_body(cls.forward) == entry[0] and _body(cls.backward) == entry[1])
+        except (OSError, TypeError):
+            same = False
+        if same:
+            rule = (entry[2], entry[3])
+    _checked[cls] = rule
+    return rule
