@@ -8,7 +8,9 @@ Needs the optional extra:  pip install -e ".[examples]"
 
 Prints the test accuracy on the same held-out quarter of the images as examples/digits.py.
 
-    python examples/cnn_digits.py [--epochs 20] [--seed 0] [--no-progress]
+    python examples/cnn_digits.py [--epochs 20] [--seed 0] [--no-progress] [--compile]
+
+--compile trains with ag.compile and prints its speed-up over eager steps (as digits.py does).
 """
 
 from __future__ import annotations

@@ -227,7 +227,7 @@ def test_exports_and_screenshot(driver, base, tmp_path):
     with urllib.request.urlopen(tid(driver, "export-model").get_attribute("href"), timeout=30) as r:
         assert r.read(2) == b"PK"
     tid(driver, "play").click()
-    wait(driver, lambda: epoch(driver) >= 150, timeout=60, what="150 epochs")
+    wait(driver, lambda: epoch(driver) >= 100, timeout=60, what="100 epochs")
     tid(driver, "play").click()
     wait(driver, lambda: tid(driver, "play").text == "▶", what="paused")
     time.sleep(0.5)

@@ -121,6 +121,7 @@ def _rss_mib() -> float:
         return int(f.read().split()[1]) * 4096 / 2 ** 20
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/statm")
 def test_memory_grows_less_than_20_mib_over_10000_steps():
     s = Session()
@@ -139,6 +140,7 @@ def test_memory_grows_less_than_20_mib_over_10000_steps():
     assert len(s.history) <= 1001
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/statm")
 def test_server_memory_grows_less_than_20_mib_over_10000_steps():
     """Through HTTP as the page does it: advance polls, state, points and graph requests."""
