@@ -90,11 +90,10 @@ def fit_compiled(model, opt, sched, loader, epochs: int) -> dict:
     eager_twin, compiled_twin = copy.deepcopy((model, opt)), copy.deepcopy((model, opt))
     rng = ag.default_rng()
     state = rng.bit_generator.state     # the timing draws Dropout masks: training draws the same
-    eager_s = _per_step(_train_step(*eager_twin), batches)
-    twin = ag.compile(_train_step(*compiled_twin))
-    twin(*batches[0])                  # capture, then verification: not replays
-    twin(*batches[1 % len(batches)])
-    compiled_s = _per_step(twin, batches)
+    eager, twin = _train_step(*eager_twin), ag.compile(_train_step(*compiled_twin))
+    for step in (eager, twin):         # capture and verification (per batch shape) first
+        _per_step(step, batches + batches)
+    eager_s, compiled_s = _per_step(eager, batches), _per_step(twin, batches)
     rng.bit_generator.state = state
     step = ag.compile(_train_step(model, opt))
     history = {"loss": []}

@@ -3,6 +3,7 @@ a diverged run stops until reset, uploads are validated, memory stays flat over 
 exported script retrains to the page's loss, and the backprop view agrees with autograd."""
 
 import io
+import json
 import re
 import subprocess
 import sys
@@ -71,6 +72,7 @@ def test_a_diverged_run_stops_until_reset():
     for action in ("play", "step"):
         with pytest.raises(SettingsError, match="press reset"):
             s.action(action)
+    assert json.dumps(st, allow_nan=False)    # what the server sends stays valid JSON
     s.update({"learning-rate": 0.03})     # a live setting does not revive it either
     assert s.diverged
     s.action("reset")
@@ -216,6 +218,20 @@ def test_graph_groups_layers_and_flags_gradient_norms():
     assert "VANISHING" in views.graph_svg(s, vanishing=1e3, exploding=1e6)
     assert "EXPLODING" in views.graph_svg(s, vanishing=1e-12, exploding=1e-9)
     assert s.model.output.linear.weight.grad is None
+
+
+def test_views_of_a_diverged_run_are_refused_with_a_message():
+    with running_server() as (_, base):
+        c = Client(base)
+        c.settings(dataset="plane", learning_rate=10)
+        c.action("play")
+        while c.state["playing"]:
+            c.post("advance", {})
+        assert c.state["diverged"]
+        for view in ("graph.svg", "backprop"):
+            status, body, _ = fetch(c.url + view)
+            assert status == 409 and b"press reset" in body
+        assert c.action("reset")[0] == 200 and fetch(c.url + "graph.svg")[0] == 200
 
 
 def test_graph_is_served_while_training():

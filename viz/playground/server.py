@@ -154,6 +154,9 @@ class Handler(BaseHTTPRequestHandler):
             return self._json(200, session.state())
         if method == "GET" and what == "points":
             return self._json(200, session.points_json())
+        if method == "GET" and what in ("graph.svg", "backprop") and session.diverged:
+            raise Refused(409, "training diverged, so there are no finite values to show; press "
+                               "reset to start again")
         if method == "GET" and what == "graph.svg":
             try:
                 svg = graph_svg(session)

@@ -226,9 +226,12 @@ class Session:
         weights = [{"w": np.round(layer.linear.weight.data, 4).tolist(),
                     "b": np.round(layer.linear.bias.data, 4).tolist()}
                    for layer in self.model.layers()]
+        # huge (finite) regression outputs stay finite JSON; colours saturate at +-1 anyway
+        boundary = np.clip(np.nan_to_num(boundary), -1e3, 1e3)
         return {"boundary": np.round(boundary, 3).tolist(), "boundary_cells": BOUNDARY_CELLS,
                 "neuron_cells": NEURON_CELLS, "weights": weights,
-                "neurons": [np.round(np.nan_to_num(m), 2).tolist() for m in maps]}
+                "neurons": [np.round(np.clip(np.nan_to_num(m), -1e3, 1e3), 2).tolist()
+                            for m in maps]}
 
 
 def _grid(ticks: np.ndarray) -> np.ndarray:
