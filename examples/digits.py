@@ -90,10 +90,11 @@ def fit_compiled(model, opt, sched, loader, epochs: int) -> dict:
     eager_twin, compiled_twin = copy.deepcopy((model, opt)), copy.deepcopy((model, opt))
     rng = ag.default_rng()
     state = rng.bit_generator.state     # the timing draws Dropout masks: training draws the same
-    eager, twin = _train_step(*eager_twin), ag.compile(_train_step(*compiled_twin))
-    for step in (eager, twin):         # capture and verification (per batch shape) first
+    steps = _train_step(*eager_twin), ag.compile(_train_step(*compiled_twin))
+    for step in steps:                 # capture and verification (per batch shape) first
         _per_step(step, batches + batches)
-    eager_s, compiled_s = _per_step(eager, batches), _per_step(twin, batches)
+    times = [[_per_step(step, batches) for step in steps] for _ in range(3)]   # interleaved
+    eager_s, compiled_s = np.median(times, axis=0)
     rng.bit_generator.state = state
     step = ag.compile(_train_step(model, opt))
     history = {"loss": []}

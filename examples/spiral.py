@@ -58,11 +58,12 @@ def forward_backward(model, opt):
     return step
 
 
-def compile_speedup(model, opt, loader) -> str:
+def compile_speedup(model, opt, loader, rounds: int = 7) -> str:
     """Eager and compiled time per step (forward, backward, Adam) over one epoch's batches, each
-    on a copy of the model and optimizer, so training itself is left as it was."""
+    on a copy of the model and optimizer (training itself is left as it was); the median of
+    interleaved rounds, as a busy machine's timings vary."""
     batches = list(copy.deepcopy(loader))
-    times = []
+    steps = []
     for compiled in (False, True):
         twin_model, twin_opt = copy.deepcopy((model, opt))
         inner = forward_backward(twin_model, twin_opt)
@@ -71,15 +72,17 @@ def compile_speedup(model, opt, loader) -> str:
             result = inner(xb, yb)
             twin_opt.step()
             return result
-        step = ag.compile(full) if compiled else full
-        for xb, yb in batches + batches:   # capture and verification (per batch shape) first
-            step(xb, yb)
-        start = time.perf_counter()
-        for xb, yb in batches:
-            step(xb, yb)
-        times.append((time.perf_counter() - start) / len(batches))
-    return (f"ag.compile: {times[0] * 1e3:.3f} ms per eager step, {times[1] * 1e3:.3f} ms "
-            f"compiled: speed-up {times[0] / times[1]:.2f}x")
+        steps.append(ag.compile(full) if compiled else full)
+    times = [[], []]
+    for _ in range(rounds):
+        for i, step in enumerate(steps):
+            start = time.perf_counter()
+            for xb, yb in batches:       # the first two rounds include capture and verification
+                step(xb, yb)
+            times[i].append((time.perf_counter() - start) / len(batches))
+    eager, compiled = (float(np.median(t[2:])) for t in times)
+    return (f"ag.compile: {eager * 1e3:.3f} ms per eager step, {compiled * 1e3:.3f} ms "
+            f"compiled: speed-up {eager / compiled:.2f}x (median of {rounds - 2} rounds)")
 
 
 def train(model, loader, X_test, y_test, epochs: int, lr: float, grad_norms,

@@ -65,17 +65,6 @@ def _tie_groups(values, axis):
     return ids, np.bincount(ids.ravel())
 
 
-class TieShare(Op):
-    """The identity on values; the gradient is averaged over each group of tied entries"""
-    name = "tie_share"
-
-    def forward(self, x, groups, counts):
-        self.groups, self.counts = groups, counts
-        return x
-
-    def backward(self, g): return dispatch(GroupMean, g, groups=self.groups, counts=self.counts)
-
-
 class GroupMean(Op):
     """Each entry replaced by its group's mean: a symmetric projection, so its own adjoint"""
     name = "group_mean"
@@ -88,13 +77,34 @@ class GroupMean(Op):
     def backward(self, g): return dispatch(GroupMean, g, groups=self.groups, counts=self.counts)
 
 
-def _permuted(x, perm, axis):
-    """x's entries picked by ``perm`` along ``axis``, ties sharing their gradient."""
-    out = x[_along_axis_index(perm, axis, x.shape)]
-    ties = _tie_groups(out.data, axis)
-    if ties is None or not out.requires_grad:
+class Permute(Op):
+    """np.sort / np.partition along an axis: output entry j is input entry perm[j], so the
+    gradient is scattered back through the permutation, tied entries first sharing theirs"""
+
+    def forward(self, x, axis, kth, kind, stable):
+        # The permutation is found here, from the values: a replay (ag.compile) finds it again.
+        if kth is None:
+            perm = np.argsort(x, axis=axis, kind=kind, stable=stable)
+        else:
+            perm = np.argpartition(x, kth, axis=axis, kind=kind)
+        self.index = _along_axis_index(perm, axis, x.shape)
+        self.in_shape = x.shape
+        out = x[self.index]
+        self.ties = _tie_groups(out, axis)
         return out
-    return apply(TieShare, out, groups=ties[0], counts=ties[1])
+
+    def backward(self, g):
+        if self.ties is not None:
+            g = dispatch(GroupMean, g, groups=self.ties[0], counts=self.ties[1])
+        return dispatch(ScatterAdd, g, index=self.index, shape=self.in_shape)
+
+
+class Sort(Permute):
+    """np.sort: the gradient goes back through the sorting permutation (ties share it)"""
+
+
+class Partition(Permute):
+    """np.partition: the gradient goes back through the permutation (ties share it)"""
 
 
 def _order_arg(name, order):
@@ -112,7 +122,7 @@ def sort(a, axis=-1, kind=None, order=None, *, stable=None):
     if axis is None:
         x, axis = reshape(x, -1), 0
     axis = normalize_axes(axis, x.ndim, "sort")[0]
-    return _permuted(x, np.argsort(x.data, axis=axis, kind=kind, stable=stable), axis)
+    return apply(Sort, x, axis=axis, kth=None, kind=kind, stable=stable)
 
 
 @implements(np.partition)
@@ -123,7 +133,7 @@ def partition(a, kth, axis=-1, kind="introselect", order=None):
     if axis is None:
         x, axis = reshape(x, -1), 0
     axis = normalize_axes(axis, x.ndim, "partition")[0]
-    return _permuted(x, np.argpartition(x.data, _plain(kth), axis=axis, kind=kind), axis)
+    return apply(Partition, x, axis=axis, kth=_plain(kth), kind=kind, stable=None)
 
 
 # ---- picking entries by index or condition -------------------------------------------------------
