@@ -236,3 +236,27 @@ def test_explain_lists_ops_buffers_and_guards():
     for word in ("linear", "cross_entropy", "SGD.step", "guards", "eval mode", "Linear.weight",
                  "verified", "slots"):
         assert word in text, word
+
+
+@pytest.mark.parametrize("name, args", [
+    ("spiral.py", ["--epochs", "2"]),
+    ("digits.py", ["--epochs", "1", "--no-progress"]),
+    ("cnn_digits.py", ["--epochs", "1", "--no-progress"]),
+])
+def test_examples_take_compile_and_print_the_speed_up(name, args, tmp_path):
+    import importlib.util
+    import os
+    import subprocess
+    import sys
+    if name != "spiral.py" and importlib.util.find_spec("sklearn") is None:
+        pytest.skip("the digits examples need scikit-learn (the examples extra)")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    extra = ["--out", str(tmp_path)] if name == "spiral.py" else []
+    plain, compiled = (subprocess.run(
+        [sys.executable, os.path.join("examples", name), *args, *extra, *flag], cwd=root,
+        capture_output=True, text=True, timeout=300) for flag in ([], ["--compile"]))
+    assert compiled.returncode == 0, compiled.stderr[-3000:]
+    assert "speed-up" in compiled.stdout and "speed-up" not in plain.stdout
+    # the same training, step for step: the printed results agree
+    result = [line for line in plain.stdout.splitlines() if "accuracy" in line]
+    assert result and all(line in compiled.stdout for line in result)

@@ -135,9 +135,19 @@ def _median(x, axis):
     s = sort(x, axis)
     n = x.shape[axis]
     middle = _at(s, axis, slice((n - 1) // 2, n // 2 + 1))
-    med = _mean(middle, axis, True)
-    last = _at(s, axis, slice(n - 1, n)).data
-    return where(np.isnan(last), np.nan, med) if np.isnan(last).any() else med
+    return apply(NanWhereNan, _mean(middle, axis, True), _at(s, axis, slice(n - 1, n)))
+
+
+class NanWhereNan(Op):
+    """m where the lane's largest entry (NaNs sort last) is not NaN, else NaN (np.median's rule);
+    the gradient passes where m is kept"""
+    name = "median"
+
+    def forward(self, m, last):
+        self.kept = ~np.isnan(last)
+        return np.where(self.kept, m, np.nan).astype(m.dtype, copy=False)
+
+    def backward(self, g): return where(self.kept, g, 0.0), None
 
 
 _STATS = {"maximum": lambda x, axis: _max(x, axis, True),
