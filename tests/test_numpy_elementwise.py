@@ -363,3 +363,22 @@ def test_parts_of_a_real_number():
         np.testing.assert_array_equal(g.data, np.full(4, slope, np.float32))
     imag = np.imag(x)
     assert imag.data.flags.writeable                       # a new array, not NumPy's read-only 0s
+
+
+@pytest.mark.parametrize("name", ["logaddexp", "logaddexp2"])
+def test_logaddexp_gradients_at_infinities_need_no_warning(name):
+    inf = np.inf
+    a = np.array([-inf, -inf, inf, inf, 1.0, -inf])
+    b = np.array([-inf, 1.0, 1.0, inf, -inf, inf])
+    out, ga, gb = grads(getattr(np, name), a, b)          # warnings are errors here
+    np.testing.assert_array_equal(out.data, getattr(np, name)(a, b))
+    np.testing.assert_array_equal(ga, [0.5, 0.0, 1.0, 0.5, 1.0, 0.0])
+    np.testing.assert_array_equal(gb, [0.5, 1.0, 0.0, 0.5, 0.0, 1.0])
+    # Second order at finite points: d2/da2 = s (1 - s), s = d/da.
+    x = Tensor(np.array([0.3, -1.0]), requires_grad=True)
+    (g,) = ag.grad(getattr(np, name)(x, 0.5).sum(), [x], create_graph=True)
+    (h,) = ag.grad(g.sum(), [x])
+    k = 1.0 if name == "logaddexp" else math.log(2.0)
+    s = 1 / (1 + np.exp(-(x.data - 0.5) * k))
+    np.testing.assert_allclose(g.data, s, rtol=1e-12)
+    np.testing.assert_allclose(h.data, k * s * (1 - s), rtol=1e-12)

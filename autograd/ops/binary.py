@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from ..engine import Op, apply2, dispatch
-from .elementwise import AsType, _log_base, _power_slope, quiet_exp
+from .elementwise import AsType, Sigmoid, _log_base, _power_slope
 from .routing import implements
 
 __all__ = ["hypot", "arctan2", "logaddexp", "logaddexp2", "fmax", "fmin", "copysign",
@@ -53,35 +53,34 @@ class ArcTan2(Op):
                 -gr * y if self.needs_grad(1) else None)
 
 
-class LogAddExp(Op):
-    """d log(e^a + e^b) = e^(a-y) da + e^(b-y) db"""
+class _LogAddExpBase(Op):
+    """log_k(k^a + k^b): d/da = k^a / (k^a + k^b) = sigmoid((a - b) ln k), stable for every a, b
+    (an infinite input gets 1 or 0; equal infinities share it, 1/2 each, as finite ties do)."""
     save_inputs = True
-    save_output = True
-    def forward(self, a, b): return np.logaddexp(a, b)
+    scale = 1.0
+
+    def forward(self, a, b):
+        self.infinite_tie = np.asarray(np.logical_and(a == b, np.isinf(a)))
+        return self.ufunc(a, b)
 
     def backward(self, g):
         a, b = self.inputs
-        y = self.output
-        return (g * quiet_exp(a - y) if self.needs_grad(0) else None,
-                g * quiet_exp(b - y) if self.needs_grad(1) else None)
+        with np.errstate(invalid="ignore"):     # inf - inf at an infinite tie, replaced below
+            d = (a - b) * self.scale
+        tie = self.infinite_tie
+        return (g * np.where(tie, 0.5, dispatch(Sigmoid, d)) if self.needs_grad(0) else None,
+                g * np.where(tie, 0.5, dispatch(Sigmoid, -d)) if self.needs_grad(1) else None)
 
 
-def _quiet_exp2(x):
-    with np.errstate(under="ignore"):
-        return np.exp2(x)
+class LogAddExp(_LogAddExpBase):
+    """d log(e^a + e^b) = sigmoid(a - b) da + sigmoid(b - a) db"""
+    ufunc = staticmethod(np.logaddexp)
 
 
-class LogAddExp2(Op):
-    """d log2(2^a + 2^b) = 2^(a-y) da + 2^(b-y) db"""
-    save_inputs = True
-    save_output = True
-    def forward(self, a, b): return np.logaddexp2(a, b)
-
-    def backward(self, g):
-        a, b = self.inputs
-        y = self.output
-        return (g * _quiet_exp2(a - y) if self.needs_grad(0) else None,
-                g * _quiet_exp2(b - y) if self.needs_grad(1) else None)
+class LogAddExp2(_LogAddExpBase):
+    """d log2(2^a + 2^b) = sigmoid((a - b) ln 2) da + sigmoid((b - a) ln 2) db"""
+    ufunc = staticmethod(np.logaddexp2)
+    scale = LN2
 
 
 class _NanSelect(Op):
