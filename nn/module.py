@@ -49,12 +49,21 @@ class Parameter(Tensor):
         return (Parameter, (self.data, self.requires_grad))
 
 
-def as_input(x: Any, dtype) -> Tensor:
-    """A layer's input as a Tensor.  Tensors of a float dtype pass through untouched (they may
-    carry gradients); ndarrays, lists and integer/bool tensors become constants of the layer's
-    dtype, so feeding float64 NumPy data to a float32 model computes in float32."""
+def as_input(x: Any, dtype, layer: str | None = None) -> Tensor:
+    """A layer's input as a Tensor (API.md's dtype rule).  ndarrays, lists and integer/bool
+    tensors become constants of the layer's dtype, so feeding float64 NumPy data to a float32
+    model computes in float32.  A Tensor of the layer's float dtype passes through untouched (it
+    may carry gradients); one of another float dtype raises TypeError naming both, as PyTorch
+    does, instead of silently computing in the wider type."""
     if isinstance(x, Tensor):
         if x.dtype.kind == "f":
+            if dtype is not None and x.dtype != np.dtype(dtype):
+                if layer is None:   # the module being called (its forward asked for the input)
+                    scope = STATE.scope
+                    layer = type(scope[-1]).__name__ if scope else "layer"
+                raise TypeError(f"{layer}: input Tensor has dtype {x.dtype} but the layer's "
+                                f"parameters are {np.dtype(dtype)}; convert one of them "
+                                f"(x.astype(np.{np.dtype(dtype)}) or model.to(np.{x.dtype}))")
             return x
         return Tensor(x.data.astype(dtype))
     array = np.asarray(x)
@@ -214,9 +223,12 @@ class Module:
         for _, module in self.named_modules():
             yield module
 
-    def _named_members(self, table: str, prefix: str, remove_duplicate: bool):
+    def _named_members(self, table: str, prefix: str, remove_duplicate: bool,
+                       recurse: bool = True):
         seen = set()
-        for mname, module in self.named_modules(prefix, remove_duplicate=remove_duplicate):
+        modules = (self.named_modules(prefix, remove_duplicate=remove_duplicate) if recurse
+                   else [(prefix, self)])
+        for mname, module in modules:
             for name, value in getattr(module, table).items():
                 if value is None:
                     continue
@@ -226,24 +238,47 @@ class Module:
                     seen.add(id(value))
                 yield (f"{mname}.{name}" if mname else name), value, module, name
 
-    def named_parameters(self, prefix: str = "", remove_duplicate: bool = True
-                         ) -> Iterator[tuple[str, Parameter]]:
-        """(name, parameter) pairs, tied parameters once (under the first name reached)."""
-        for full, param, _, _ in self._named_members("_parameters", prefix, remove_duplicate):
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """(name, parameter) pairs, tied parameters once (under the first name reached); names
+        start with ``prefix.``; ``recurse=False``: this module's own parameters only."""
+        for full, param, _, _ in self._named_members("_parameters", prefix, remove_duplicate,
+                                                     recurse):
             yield full, param
 
-    def parameters(self) -> Iterator[Parameter]:
-        for _, param in self.named_parameters():
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, param in self.named_parameters(recurse=recurse):
             yield param
 
-    def named_buffers(self, prefix: str = "", remove_duplicate: bool = True
-                      ) -> Iterator[tuple[str, Tensor]]:
-        for full, buf, _, _ in self._named_members("_buffers", prefix, remove_duplicate):
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+        for full, buf, _, _ in self._named_members("_buffers", prefix, remove_duplicate,
+                                                   recurse):
             yield full, buf
 
-    def buffers(self) -> Iterator[Tensor]:
-        for _, buf in self.named_buffers():
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, buf in self.named_buffers(recurse=recurse):
             yield buf
+
+    def apply(self, fn) -> "Module":
+        """Call ``fn(module)`` on every sub-module, children before their parent (left to right,
+        as PyTorch's recursive order), then on self; each shared module once.  Returns self."""
+        order, seen = [], set()
+        stack = [(self, False)]
+        while stack:
+            module, expanded = stack.pop()
+            if expanded:
+                order.append(module)
+                continue
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            stack.append((module, True))
+            kids = [m for m in module._modules.values() if m is not None]
+            stack.extend((m, False) for m in reversed(kids))
+        for module in order:
+            fn(module)
+        return self
 
     # ---- modes and gradients -------------------------------------------------------------------
     def train(self, mode: bool = True) -> "Module":
@@ -358,6 +393,8 @@ class Module:
         return ""
 
     def __repr__(self) -> str:
+        """PyTorch's layout, plus the number of parameters after each module that has any
+        (``# 9 parameters``; tied ones counted once); the outermost also says how many train."""
         # Children's reprs are built bottom-up with an explicit stack (no recursion).
         order = [m for _, m in self.named_modules(remove_duplicate=False)]
         text: dict[int, str] = {}
@@ -371,11 +408,15 @@ class Module:
             extra = module.extra_repr()
             head = type(module).__name__ + "("
             if not lines:
-                text[id(module)] = head + extra + ")"
+                body = head + extra + ")"
             else:
                 first = ("\n  " + extra) if extra else ""
-                text[id(module)] = head + first + "\n" + "\n".join(lines) + "\n)"
-        return text[id(self)]
+                body = head + first + "\n" + "\n".join(lines) + "\n)"
+            count = sum(p.size for p in module.parameters())
+            text[id(module)] = body + (f"  # {count:,} parameters" if count else "")
+        trainable = sum(p.size for p in self.parameters() if p.requires_grad)
+        total = sum(p.size for p in self.parameters())
+        return text[id(self)] + (f", {trainable:,} trainable" if trainable != total else "")
 
 
 def _as_buffer(value: Any, name: str) -> Tensor | None:
