@@ -368,15 +368,6 @@ def numpy_reduction(name: str):
     return lambda x, method, **kw: getattr(np, name)(x, **kw)
 
 
-def numpy_norm(order):
-    def reference(x, method, axis, keepdims):
-        a = np.abs(x)
-        if order == np.inf:
-            return np.max(a, axis=axis, keepdims=keepdims)
-        return np.sum(a ** order, axis=axis, keepdims=keepdims) ** (1.0 / order)
-    return reference
-
-
 def numpy_softmax(x, axis):
     e = np.exp(x - np.max(x, axis=axis, keepdims=True))
     return e / np.sum(e, axis=axis, keepdims=True)
@@ -468,15 +459,7 @@ SPECS: list[OpSpec] = [
     OpSpec("logsumexp", lambda x, method, **kw: ag.logsumexp(x, **kw), params=reduction_params,
            reference=lambda x, method, axis, keepdims:
            np.log(np.sum(np.exp(x), axis=axis, keepdims=keepdims))),
-    # The 2-norm has a kink only at the zero vector, which entries away from 0 avoid.
-    OpSpec("norm", lambda x, method, **kw: ag.norm(x, **kw), domains=(NONZERO,),
-           params=reduction_params, reference=numpy_norm(2)),
-    OpSpec("norm[ord=1]", lambda x, method, **kw: ag.norm(x, 1, **kw), domains=(NONZERO,),
-           params=reduction_params, reference=numpy_norm(1)),
-    OpSpec("norm[ord=inf]", lambda x, method, **kw: ag.norm(x, np.inf, **kw),
-           params=reduction_params, distinct=True, reference=numpy_norm(np.inf)),
-    OpSpec("norm[ord=3]", lambda x, method, **kw: ag.norm(x, 3, **kw), domains=(NONZERO,),
-           params=reduction_params, reference=numpy_norm(3)),
+    # norm (np.linalg.norm's meaning: every ord, axis and keepdims form): tests/op_rows_reduce.py
     OpSpec("cumsum", ag.cumsum, params=lambda s: st.fixed_dictionaries({"axis": single_axis(s)}),
            reference=np.cumsum),
     OpSpec("argmax", method_or_function("argmax"), differentiable=False,

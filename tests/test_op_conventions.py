@@ -141,7 +141,8 @@ def test_float32_stays_float32_in_unary_ops_and_reductions():
            ag.norm, lambda t: -t, lambda t: t.sum(), lambda t: t.mean(axis=0), lambda t: t.var(),
            lambda t: t.std(ddof=1), lambda t: t.prod(), lambda t: t.max(), lambda t: ag.cumsum(t, 1),
            lambda t: ag.clip(t, 0.5, 1.0), lambda t: ag.where(t > 1, t, 0.0),
-           lambda t: ag.norm(t, 3), lambda t: ag.einsum("ij,jk", t, t), lambda t: ag.pad(t, 1)]
+           lambda t: ag.norm(t, 3, 1), lambda t: ag.einsum("ij,jk", t, t), lambda t: ag.pad(t, 1),
+           lambda t: ag.norm(t, "nuc"), lambda t: ag.norm(t, 2)]
     for fn in fns:
         out = fn(x)
         assert out.dtype == np.float32, (fn, out.dtype)

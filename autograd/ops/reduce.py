@@ -1,4 +1,4 @@
-"""Reductions: sum, mean, max/min, prod, var/std, logsumexp, norm, cumsum, argmax/argmin.
+"""Reductions: sum, mean, max/min, prod, var/std, logsumexp, cumsum, argmax/argmin (norms: norms.py)
 
 A reduction's gradient is the upstream gradient re-expanded over the reduced axes (the adjoint of
 summing is broadcasting), times the reduction's local derivative.
@@ -15,8 +15,8 @@ from .elementwise import astype as _astype, maximum as _maximum, minimum as _min
 from .elementwise import where as _where
 from .routing import implements, no_out
 
-__all__ = ["sum", "mean", "max", "min", "prod", "var", "std", "logsumexp", "norm", "cumsum",
-           "argmax", "argmin"]
+__all__ = ["sum", "mean", "max", "min", "prod", "var", "std", "logsumexp", "cumsum", "argmax",
+           "argmin"]
 
 
 def normalize_axes(axis, ndim: int, op: str = "reduce") -> tuple:
@@ -191,21 +191,6 @@ class LogSumExp(_Reduction):
         return self.keep(g) * quiet_exp(x - self.keep(self.output))
 
 
-class Norm2(_Reduction):
-    """d/dx_i ||x||_2 = x_i / ||x||_2; taken as 0 at x = 0"""
-    name = "norm"
-    save_inputs = True
-    save_output = True
-
-    def forward(self, x, axis=None, keepdims=False):
-        return np.sqrt(np.sum(x * x, axis=self.setup(x, axis, keepdims), keepdims=keepdims))
-
-    def backward(self, g):
-        x = self.inputs[0]
-        out = self.keep(self.output)
-        return self.keep(g) * x / np.where(np.asarray(out == 0), 1, out)
-
-
 class CumSum(Op):
     """d/dx_j sum_{i<=k} x_i = 1 for j <= k: the adjoint is a reversed cumulative sum"""
     def forward(self, x, axis=None):
@@ -353,20 +338,6 @@ def _np_std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where
 
 def logsumexp(x, axis=None, keepdims=False):
     return apply(LogSumExp, x, axis=axis, keepdims=keepdims)
-
-
-def norm(x, ord=2, axis=None, keepdims=False):
-    """Vector p-norm over ``axis`` (all entries when None): ord 2 (default), 1, inf or any p > 0."""
-    from .elementwise import abs as _abs
-    if ord == 2:
-        return apply(Norm2, x, axis=axis, keepdims=keepdims)
-    if ord == 1:
-        return sum(_abs(x), axis, keepdims)
-    if ord == np.inf:
-        return max(_abs(x), axis, keepdims)
-    if isinstance(ord, (int, float)) and ord > 0:
-        return sum(_abs(x) ** ord, axis, keepdims) ** (1.0 / ord)
-    raise ValueError(f"norm: ord must be 2, 1, inf or a number > 0, got {ord!r}")
 
 
 def cumsum(x, axis=None, *, dtype=None):
