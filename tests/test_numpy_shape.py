@@ -1,6 +1,7 @@
-"""NumPy's shape, joining, sorting, selection and padding functions on Tensors: every argument form
-gives NumPy's value (and a graph), every refused one a TypeError, every bad one NumPy's error; np.pad
-in each mode against np.pad on ndarrays; ties in sort/partition; linspace's endpoint gradients."""
+"""NumPy's shape, joining, sorting, selection and padding functions on Tensors: every argument
+form gives NumPy's value (and a graph), every refused one a TypeError, every bad one NumPy's error;
+np.pad in each mode against np.pad on ndarrays; ties in sort/partition; linspace's endpoint
+gradients."""
 
 from __future__ import annotations
 
@@ -58,6 +59,7 @@ FORMS = [
     ("roll flat", lambda a: np.roll(a, 3)), ("roll axis", lambda a: np.roll(a, -1, axis=0)),
     ("roll tuple", lambda a: np.roll(a, (1, 2), axis=(0, -1))),
     ("roll same axis twice", lambda a: np.roll(a, (1, 1), axis=(0, 0))),
+    ("roll nothing", lambda a: np.roll(a, (), axis=())),
     ("flip", lambda a: np.flip(a)), ("flip axes", lambda a: np.flip(a, (0, -1))),
     ("flipud", lambda a: np.flipud(a)),
     ("rot90", lambda a: np.rot90(a[..., :3] if a.ndim > 1 else a[None])),
@@ -70,7 +72,8 @@ FORMS = [
     ("sort kind", lambda a: np.sort(a, kind="mergesort")),
     ("partition", lambda a: np.partition(a, 1)),
     ("partition kths", lambda a: np.partition(a, [0, -1], axis=-1)),
-    ("take flat", lambda a: np.take(a, [0, -1, 2])), ("take 2-d", lambda a: np.take(a, [[0], [1]], 0)),
+    ("take flat", lambda a: np.take(a, [0, -1, 2])),
+    ("take 2-d", lambda a: np.take(a, [[0], [1]], 0)),
     ("take scalar", lambda a: np.take(a, 1, axis=-1)),
     ("take wrap", lambda a: np.take(a, [7, -9], axis=-1, mode="wrap")),
     ("take clip", lambda a: np.take(a, [7, -9], axis=0, mode="clip")),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .elementwise import copy as _copy
 from .reduce import normalize_axes
 from .routing import implements
 from .shape import (as_tensor, atleast_1d, atleast_2d, atleast_3d, broadcast_to, concatenate,
@@ -188,7 +189,7 @@ def roll(a, shift, axis=None):
     from ..tensor import Tensor
     shifts = np.asarray(shift.data if isinstance(shift, Tensor) else shift)
     axes = np.asarray(axis)
-    if axes.dtype.kind not in "iu":
+    if axes.size and axes.dtype.kind not in "iu":
         raise TypeError(f"roll: axis must be an int or a tuple of ints, got {axis!r}")
     try:
         pairs = np.broadcast(shifts, axes)
@@ -200,13 +201,15 @@ def roll(a, shift, axis=None):
     for s, ax in pairs:
         ax = normalize_axes(int(ax), x.ndim, "roll")[0]
         total[ax] = total.get(ax, 0) + int(s)
+    rolled = x
     for ax, s in total.items():
         n = x.shape[ax]
         s = s % n if n else 0
         if s:
             lead = (slice(None),) * ax
-            x = concatenate([x[lead + (slice(n - s, None),)], x[lead + (slice(0, n - s),)]], ax)
-    return x
+            rolled = concatenate([rolled[lead + (slice(n - s, None),)],
+                                  rolled[lead + (slice(0, n - s),)]], ax)
+    return rolled if rolled is not x else _copy(x)    # NumPy returns a new array, rolled or not
 
 
 @implements(np.flip)
