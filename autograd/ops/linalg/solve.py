@@ -1,0 +1,296 @@
+"""Inverses and solvers: inv, solve, det, slogdet, matrix_power, pinv, lstsq.
+
+Every backward rule is written with NumPy calls (np.linalg.inv, np.linalg.solve, np.linalg.pinv,
+matmul, ...) that are themselves routed graphgrad ops when they meet Tensors, so the gradients
+these rules build under ``create_graph`` are differentiable again.  LAPACK's errors keep NumPy's
+type (``np.linalg.LinAlgError``, a ValueError) and name the function and the shapes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...engine import Op, apply
+from ...tensor import Tensor
+from ..routing import implements
+from .products import _mT, _operand
+
+__all__ = ["inv", "solve", "det", "slogdet", "matrix_power", "pinv", "lstsq"]
+
+try:   # NumPy's own named tuples, so results unpack and print as NumPy's do
+    from numpy.linalg._linalg import SlogdetResult
+except ImportError:  # pragma: no cover - older layouts
+    from collections import namedtuple
+    SlogdetResult = namedtuple("SlogdetResult", "sign logabsdet")
+
+
+class LinAlgError(np.linalg.LinAlgError):
+    """np.linalg.LinAlgError raised by a graphgrad op (the message names the op and the shapes)."""
+
+
+def lapack(name: str, fn, *arrays, **kw):
+    """fn(*arrays, **kw), LAPACK's complaints re-raised naming the op and the input shapes."""
+    try:
+        return fn(*arrays, **kw)
+    except np.linalg.LinAlgError as err:
+        shapes = ", ".join(str(np.shape(a)) for a in arrays)
+        raise LinAlgError(f"{name}: {err} (input shapes {shapes})") from None
+
+
+def _no_complex(name, *xs):
+    for x in xs:
+        if np.iscomplexobj(getattr(x, "data", x)):
+            raise TypeError(f"{name}: complex numbers are not supported")
+
+
+def _square(name, a):
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+        raise LinAlgError(f"{name}: expected (..., n, n) square matrices, got shape {a.shape}")
+
+
+# ---- inv, solve ---------------------------------------------------------------------------------
+
+class Inv(Op):
+    """d(A^-1) = -A^-1 dA A^-1, so dA = -A^-T G A^-T"""
+    save_output = True
+
+    def forward(self, a):
+        return lapack("inv", np.linalg.inv, a)
+
+    def backward(self, g):
+        y = _mT(self.output)
+        return -(y @ g @ y)
+
+
+@implements(np.linalg.inv)
+def inv(a):
+    """np.linalg.inv (stacks of square matrices): dA = -A^-T G A^-T."""
+    _no_complex("inv", a)
+    return apply(Inv, a)
+
+
+class Solve(Op):
+    """x = A^-1 b: db = A^-T G and dA = -db x^T (b a vector when 1-d, as in NumPy 2)"""
+    save_inputs = True
+    save_output = True
+
+    def forward(self, a, b):
+        self.vector = np.ndim(b) == 1
+        return lapack("solve", np.linalg.solve, a, b)
+
+    def backward(self, g):
+        a, _ = self.inputs
+        x = self.output
+        if self.vector:
+            gb = np.linalg.solve(_mT(a), g[..., None])
+            ga = -(gb @ x[..., None, :]) if self.needs_grad(0) else None
+            return ga, gb[..., 0]
+        gb = np.linalg.solve(_mT(a), g)
+        return (-(gb @ _mT(x)) if self.needs_grad(0) else None), gb
+
+
+@implements(np.linalg.solve)
+def solve(a, b):
+    """np.linalg.solve: x with a x = b (b of shape (n,) or (..., n, k)); db = a^-T G, da = -db x^T."""
+    _no_complex("solve", a, b)
+    return apply(Solve, a, b)
+
+
+# ---- det, slogdet -------------------------------------------------------------------------------
+
+def _cofactor(a):
+    """det(a) a^-T, also where a is singular: from a = U S Vh it is det(U) det(Vh) U diag(prod of
+    the other singular values) Vh (PyTorch's formula for singular inputs)."""
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    u_, vh_ = getattr(u, "data", u), getattr(vh, "data", vh)      # det(U) det(Vh) = +-1
+    signs = np.asarray(np.linalg.det(u_) * np.linalg.det(vh_))
+    n = s.shape[-1]
+    others = []
+    for i in range(n):
+        p = None
+        for k in range(n):
+            if k != i:
+                p = s[..., k] if p is None else p * s[..., k]
+        others.append(p if p is not None else s[..., i] * 0.0 + 1.0)
+    gamma = np.stack(others, axis=-1) * signs[..., None].astype(s.dtype)
+    return (u * gamma[..., None, :]) @ vh
+
+
+class Det(Op):
+    """d det(A) = det(A) tr(A^-1 dA), so dA = G det(A) A^-T, the cofactor matrix, also at singular A"""
+    save_inputs = True
+    save_output = True
+
+    def forward(self, a):
+        return lapack("det", np.linalg.det, a)
+
+    def backward(self, g):
+        (a,), d = self.inputs, self.output
+        if np.any(getattr(d, "data", d) == 0):
+            return g[..., None, None] * _cofactor(a)
+        return (g * d)[..., None, None] * _mT(np.linalg.inv(a))
+
+
+@implements(np.linalg.det)
+def det(a):
+    """np.linalg.det: dA = G det(A) A^-T (the cofactor matrix, computed by SVD where det is 0)."""
+    _no_complex("det", a)
+    return apply(Det, a)
+
+
+class LogAbsDet(Op):
+    """d log|det A| = tr(A^-1 dA), so dA = G A^-T"""
+    save_inputs = True
+
+    def forward(self, a):
+        return lapack("slogdet", np.linalg.slogdet, a)[1]
+
+    def backward(self, g):
+        return g[..., None, None] * _mT(np.linalg.inv(self.inputs[0]))
+
+
+@implements(np.linalg.slogdet)
+def slogdet(a):
+    """np.linalg.slogdet: (sign, logabsdet) with d logabsdet / dA = A^-T; the sign, piecewise
+    constant, has no gradient.  At a singular A (logabsdet = -inf) the gradient is undefined and
+    its backward raises LinAlgError (A^-T does not exist)."""
+    _no_complex("slogdet", a)
+    sign = lapack("slogdet", np.linalg.slogdet, np.asarray(getattr(a, "data", a)))[0]
+    return SlogdetResult(Tensor._make(np.asarray(sign), None), apply(LogAbsDet, a))
+
+
+# ---- matrix_power -------------------------------------------------------------------------------
+
+def _power_adjoint(mt, g, n):
+    """sum_k mt^k g mt^(n-1-k): the adjoint of X -> X^n at X, given mt = X^T."""
+    powers = [None]                     # mt^0 = I, kept implicit
+    for _ in range(n - 1):
+        powers.append(mt if powers[-1] is None else powers[-1] @ mt)
+    total = None
+    for k in range(n):
+        left, right = powers[k], powers[n - 1 - k]
+        term = g if left is None else left @ g
+        term = term if right is None else term @ right
+        total = term if total is None else total + term
+    return total
+
+
+class MatrixPower(Op):
+    """d(A^n) = sum_k A^k dA A^(n-1-k), so dA = sum_k (A^T)^k G (A^T)^(n-1-k); for n < 0 through
+    A^-1 (dA = -A^-T dB A^-T); for n = 0 the gradient is 0"""
+    save_inputs = True
+
+    def forward(self, a, n):
+        self.n = n
+        return lapack("matrix_power", np.linalg.matrix_power, a, n)
+
+    def backward(self, g):
+        (a,), n = self.inputs, self.n
+        if n == 0:
+            return g * 0.0
+        if n > 0:
+            return _power_adjoint(_mT(a), g, n)
+        bt = _mT(np.linalg.inv(a))
+        return -(bt @ _power_adjoint(bt, g, -n) @ bt)
+
+
+@implements(np.linalg.matrix_power)
+def matrix_power(a, n):
+    """np.linalg.matrix_power for an integer n (negative through the inverse; 0 gives the identity
+    with gradient 0): dA = sum_k (A^T)^k G (A^T)^(n-1-k)."""
+    _no_complex("matrix_power", a)
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise TypeError(f"matrix_power: exponent must be an integer, got {n!r}")
+    return apply(MatrixPower, a, n=int(n))
+
+
+# ---- pinv, lstsq --------------------------------------------------------------------------------
+
+def _pinv_adjoint(a, p, g):
+    """The adjoint of the Moore-Penrose inverse P = A+ for A of constant rank:
+    dA = -P^T G P^T + (I - A P) G^T P P^T + P^T P G^T (I - P A)."""
+    pt, gt = _mT(p), _mT(g)
+    out = -(pt @ g @ pt)
+    x = gt @ (p @ pt)
+    out = out + x - a @ (p @ x)
+    y = (pt @ p) @ gt
+    return out + y - (y @ p) @ a
+
+
+class Pinv(Op):
+    """Moore-Penrose inverse (constant rank): dA = -P^T G P^T + (I - AP) G^T P P^T
+    + P^T P G^T (I - PA); symmetrised for hermitian=True"""
+    save_inputs = True
+    save_output = True
+
+    def forward(self, a, kw):
+        self.kw = kw
+        return lapack("pinv", np.linalg.pinv, a, **kw)
+
+    def backward(self, g):
+        ga = _pinv_adjoint(self.inputs[0], self.output, g)
+        return 0.5 * (ga + _mT(ga)) if self.kw.get("hermitian") else ga
+
+
+@implements(np.linalg.pinv)
+def pinv(a, rcond=None, hermitian=False, *, rtol=np._NoValue):
+    """np.linalg.pinv: the gradient of the Moore-Penrose inverse where the rank is constant
+    (singular values cut off by rcond/rtol count as exact zeros); hermitian=True reads one
+    triangle and gets the symmetric gradient, as torch.linalg.pinv."""
+    _no_complex("pinv", a)
+    kw = {"hermitian": bool(hermitian)}
+    if rcond is not None:
+        kw["rcond"] = rcond
+    if rtol is not np._NoValue:
+        kw["rtol"] = rtol
+    return apply(Pinv, a, kw=kw)
+
+
+class LstsqSolution(Op):
+    """x = A+ b (minimum-norm least squares): db = A+^T G, dA = the pinv adjoint of G b^T"""
+    save_inputs = True
+
+    def forward(self, a, b, rcond):
+        self.rcond = rcond
+        return lapack("lstsq", np.linalg.lstsq, a, b, rcond)[0]
+
+    def backward(self, g):
+        a, b = self.inputs
+        p = np.linalg.pinv(a, rcond=self.rcond)
+        vector = b.ndim == 1
+        g2, b2 = (g[:, None], b[:, None]) if vector else (g, b)
+        gb = _mT(p) @ g2
+        ga = _pinv_adjoint(a, p, g2 @ _mT(b2)) if self.needs_grad(0) else None
+        return ga, (gb[:, 0] if vector else gb)
+
+
+@implements(np.linalg.lstsq)
+def lstsq(a, b, rcond=None):
+    """np.linalg.lstsq: (x, residuals, rank, s).  x = a+ b has the pseudo-inverse's gradient (a of
+    constant rank); residuals = |b - a x|^2 per column (empty unless a has full column rank and
+    more rows than columns) and s = the singular values of a are differentiable too; rank is an
+    integer Tensor without grad."""
+    from .decompositions import svdvals
+    _no_complex("lstsq", a, b)
+    a, b = _operand(a), _operand(b)
+    if a.ndim != 2 or b.ndim not in (1, 2):
+        raise LinAlgError(f"lstsq: a must be 2-d and b 1-d or 2-d, got shapes {a.shape} and "
+                          f"{b.shape}")
+    if a.shape[0] != b.shape[0]:
+        raise LinAlgError(f"lstsq: incompatible dimensions: a has {a.shape[0]} rows, b "
+                          f"{b.shape[0]}")
+    ad, bd = getattr(a, "data", a), getattr(b, "data", b)
+    dtype = np.result_type(ad, bd, np.float64) if np.result_type(ad, bd).kind in "iub" \
+        else np.result_type(ad, bd)
+    if rcond is None:
+        rcond = np.finfo(np.float64).eps * max(a.shape)
+    _, _, rank, _ = lapack("lstsq", np.linalg.lstsq, ad, bd, rcond)
+    x = apply(LstsqSolution, a, b, rcond=rcond)
+    m, n = a.shape
+    if rank == n and m > n:
+        r = b - a @ x
+        residuals = (r * r).sum(axis=0)
+        residuals = residuals.reshape(1) if b.ndim == 1 else residuals
+    else:
+        residuals = Tensor._make(np.array([], dtype), None)
+    return x, residuals, Tensor._make(np.asarray(rank), None), svdvals(a)
