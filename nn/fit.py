@@ -1,6 +1,6 @@
 """A small training loop with a progress bar: ``fit`` and ``evaluate``.
 
-    loader = nn.data.DataLoader(X_train, y_train, batch_size=64, seed=0)
+    loader = nn.data.DataLoader(X_train, y_train, batch_size=64, shuffle=True, seed=0)
     history = nn.fit(model, F.cross_entropy, opt, loader, epochs=10,
                      val_data=[(X_test, y_test)], metrics=["accuracy"])
     history["loss"], history["accuracy"], history["val_loss"], history["val_accuracy"]
@@ -12,10 +12,11 @@ Each epoch: for every ``(inputs, targets)`` batch, ``zero_grad``, forward, ``los
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Callable, Iterable
 
 import numpy as np
-from tqdm import tqdm
+from tqdm import std as _tqdm_std
 
 from autograd import Tensor, no_grad
 
@@ -116,6 +117,37 @@ def evaluate(model, loss_fn: Callable, data: Iterable, metrics=None) -> dict[str
             _set_mode(model, True)
 
 
+def _in_jupyter() -> bool:
+    """True inside a Jupyter kernel (IPython is imported only if the program already has it)."""
+    ipython = sys.modules.get("IPython")
+    if ipython is None:
+        return False
+    shell = ipython.get_ipython() if hasattr(ipython, "get_ipython") else None
+    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
+
+
+def _on_terminal() -> bool:
+    isatty = getattr(sys.stderr, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def progress_bar(total, enabled: bool, **kwargs):
+    """The progress bar ``fit`` draws: ``tqdm.auto``'s notebook widget in a Jupyter kernel that
+    has ipywidgets, the text bar in a kernel without it (no IProgress warning) or on a terminal,
+    and nothing when output goes to a file or pipe (a log gets no stream of redrawn bars)."""
+    jupyter = _in_jupyter()
+    if not enabled or not (jupyter or _on_terminal()):
+        return _tqdm_std.tqdm(total=total, disable=True, **kwargs)
+    if jupyter:
+        try:
+            import ipywidgets  # noqa: F401
+            from tqdm.auto import tqdm as auto
+            return auto(total=total, **kwargs)
+        except ImportError:
+            pass
+    return _tqdm_std.tqdm(total=total, **kwargs)
+
+
 def fit(model, loss_fn: Callable, optimizer, train_data: Iterable, epochs: int = 1,
         val_data: Iterable | None = None, metrics=None, scheduler: Any = None,
         progress: bool = True, live: Any = False) -> dict[str, list[float]]:
@@ -126,7 +158,8 @@ def fit(model, loss_fn: Callable, optimizer, train_data: Iterable, epochs: int =
     ``loss_fn(output, targets)`` returns a scalar Tensor.  ``metrics``: names from ``METRICS``
     ("accuracy", "binary_accuracy"), callables ``fn(output, targets) -> float`` on ndarrays, or a
     dict name -> callable.  ``scheduler.step()`` runs after each epoch.  ``progress`` shows a tqdm
-    bar over batches whose postfix is the last epoch's loss and metrics.  ``live=True`` (in a
+    bar over batches whose postfix is the last epoch's loss and metrics, on a terminal or in
+    Jupyter only (see ``progress_bar``).  ``live=True`` (in a
     notebook) redraws the loss curve, the decision boundary for 2-D inputs and the graph in the
     output cell after every epoch (``viz.live``); a view, ``viz.live(...)``, may be passed.
     """
@@ -150,7 +183,7 @@ def fit(model, loss_fn: Callable, optimizer, train_data: Iterable, epochs: int =
     if live is True:   # the one upward import, made only when asked for: viz draws, nn trains
         from viz.live import live as live_view
         view = live_view(model, loss_fn, train_data)
-    with tqdm(total=total, disable=not progress, unit="batch", dynamic_ncols=True) as bar:
+    with progress_bar(total, bool(progress), unit="batch", dynamic_ncols=True) as bar:
         for epoch in range(int(epochs)):
             bar.set_description(f"epoch {epoch + 1}/{int(epochs)}")
             _set_mode(model, True)

@@ -6,9 +6,12 @@ import pytest
 import autograd as ag
 import nn
 from nn.data import DataLoader
+import importlib
 from nn.fit import accuracy, binary_accuracy, evaluate, fit
 from nn.optim import SGD
 from nn.optim.lr_scheduler import StepLR
+
+fit_module = importlib.import_module("nn.fit")   # nn.fit is also the name of the function
 
 
 class Softmax2:
@@ -45,12 +48,14 @@ def blobs(n, seed):
     return X, y
 
 
-def test_fit_trains_and_returns_the_history(capsys):
+def test_fit_trains_and_returns_the_history(capsys, monkeypatch):
     X, y = blobs(300, 0)
     Xv, yv = blobs(90, 1)
     model = Softmax2(2, 3)
     opt = SGD([model.w, model.b], lr=0.5)
-    history = fit(model, cross_entropy, opt, DataLoader(X, y, batch_size=32, shuffle=True, seed=0), epochs=4,
+    monkeypatch.setattr(fit_module, "_on_terminal", lambda: True)    # as on a terminal
+    history = fit(model, cross_entropy, opt, DataLoader(X, y, batch_size=32, shuffle=True,
+                                                        seed=0), epochs=4,
                   val_data=[(ag.Tensor(Xv), ag.Tensor(yv))], metrics=["accuracy"])
     assert set(history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert all(len(v) == 4 for v in history.values())
@@ -60,6 +65,14 @@ def test_fit_trains_and_returns_the_history(capsys):
     assert model.modes[:3] == ["train", "eval", "train"] and model.training
     err = capsys.readouterr().err
     assert "epoch 4/4" in err and "val_accuracy=" in err and "loss=" in err
+
+
+def test_no_bars_when_output_is_not_a_terminal_or_jupyter(capsys):
+    X, y = blobs(40, 0)
+    model = Softmax2(2, 3)
+    fit(model, cross_entropy, SGD([model.w, model.b], lr=0.1), DataLoader(X, y, batch_size=8),
+        epochs=2)
+    assert capsys.readouterr().err == ""          # captured output is not a terminal
 
 
 def test_history_is_the_sample_weighted_mean_and_matches_evaluate():

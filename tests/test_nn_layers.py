@@ -473,3 +473,11 @@ def test_every_layer_defaults_to_float32_and_accepts_dtype():
                 nn.Softmax, nn.LogSoftmax):
         assert isinstance(cls(dtype=np.float64), nn.Module)
     assert isinstance(nn.MaxPool2d(2, dtype=np.float64), nn.Module)
+
+
+def test_recurrent_shape_error_says_the_batch_first_layout():
+    for cls in (nn.RNN, nn.LSTM, nn.GRU):
+        with pytest.raises(ValueError, match=r"batch_first=True\): expected an input \(N, T, 3\)"):
+            cls(3, 4, batch_first=True)(np.zeros((2, 5, 2)))
+        with pytest.raises(ValueError, match=r"expected an input \(T, N, 3\)"):
+            cls(3, 4)(np.zeros((2, 5, 2)))

@@ -109,9 +109,11 @@ class _Recurrent(Module):
         x = as_input(input, self.dtype)
         batched = x.ndim == 3
         if x.ndim not in (2, 3) or x.shape[-1] != self.input_size:
-            raise ValueError(f"{type(self).__name__}(input_size={self.input_size}): expected an "
-                             f"input (T, N, {self.input_size}) (or (T, {self.input_size})), got "
-                             f"shape {x.shape}")
+            layout = "(N, T, {0})" if self.batch_first else "(T, N, {0})"
+            raise ValueError(f"{type(self).__name__}(input_size={self.input_size}"
+                             f"{', batch_first=True' if self.batch_first else ''}): expected an "
+                             f"input {layout.format(self.input_size)} (or (T, {self.input_size})"
+                             f"), got shape {x.shape}")
         if not batched:
             x = ag.expand_dims(x, 1)
         elif self.batch_first:
