@@ -12,6 +12,7 @@ import autograd as ag
 from autograd import Tensor
 
 RNG = np.random.default_rng(0)
+UNSTACK = getattr(np, "unstack", ag.unstack)     # np.unstack is NumPy >= 2.1
 X = RNG.standard_normal((2, 3, 4))
 M = RNG.standard_normal((3, 4))
 V = RNG.standard_normal(5)
@@ -55,7 +56,7 @@ FORMS = [
     ("vstack dtype", lambda a: np.vstack([a, a], dtype=np.float32)),
     ("hstack", lambda a: np.hstack([a, a])), ("dstack", lambda a: np.dstack([a, a])),
     ("column_stack", lambda a: np.column_stack([a, a])),
-    ("unstack", lambda a: np.unstack(a)), ("unstack axis", lambda a: np.unstack(a, axis=-1)),
+    ("unstack", lambda a: UNSTACK(a)), ("unstack axis", lambda a: UNSTACK(a, axis=-1)),
     ("roll flat", lambda a: np.roll(a, 3)), ("roll axis", lambda a: np.roll(a, -1, axis=0)),
     ("roll tuple", lambda a: np.roll(a, (1, 2), axis=(0, -1))),
     ("roll same axis twice", lambda a: np.roll(a, (1, 1), axis=(0, 0))),

@@ -70,7 +70,7 @@ def dstack(tup):
     return concatenate(_listed(atleast_3d(*_seq(tup, "dstack"))), 2)
 
 
-@implements(np.unstack)
+@implements(*[f for f in [getattr(np, "unstack", None)] if f is not None])   # NumPy >= 2.1
 def unstack(x, /, *, axis=0):
     """The slices of x along axis, as a tuple; slice i gets the gradient's slice i"""
     x = as_tensor(x)
