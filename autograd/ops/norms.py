@@ -127,7 +127,6 @@ class SpectralDirection(Op):
     dX = U T V^T + (I - U U^T) H V D V^T + U D U^T H (I - V V^T), D = diag(c / s).
     Its own backward works on ndarrays only: a third derivative of these norms is refused."""
     name = "norm_gradient"
-    higher_order = False
 
     def forward(self, x, axes=(0, 1), kind="max"):
         self.axes, self.kind = axes, kind
@@ -135,6 +134,11 @@ class SpectralDirection(Op):
         return _spectral_direction(*self.usv, kind, axes)
 
     def backward(self, h):
+        from ..tensor import Tensor
+        if isinstance(h, Tensor):
+            raise RuntimeError("norm: the third derivative of the matrix 2, -2 and 'nuc' norms "
+                               "is not supported (create_graph=True through their second "
+                               "derivative)")
         u, s, v = self.usv
         h = np.moveaxis(np.asarray(h), self.axes, (-2, -1))
         c = _weights(s, self.kind)
@@ -252,8 +256,4 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
 @implements(np.linalg.matrix_norm)
 def matrix_norm(x, /, *, keepdims=False, ord="fro"):
     """np.linalg.matrix_norm: the matrix norm over the last two axes"""
-    x = _as_float(x)
-    if x.ndim < 2:
-        raise np.linalg.LinAlgError(f"matrix_norm: {x.ndim}-dimensional array given. Array must "
-                                    "be at least two-dimensional")
-    return _matrix(x, ord, x.ndim - 2, x.ndim - 1, keepdims)
+    return norm(x, ord, (-2, -1), keepdims)
