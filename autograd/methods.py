@@ -188,6 +188,10 @@ class TensorMethods:
     def fmod(self, other): return _B.fmod(self, other)
     def float_power(self, other): return _B.float_power(self, other)
     def heaviside(self, values): return _B.heaviside(self, values)
+    def conj(self): return _U.conjugate(self)
+    def conjugate(self): return _U.conjugate(self)
+    real = property(lambda self: _U.real(self), doc="The values (graphgrad tensors are real).")
+    imag = property(lambda self: _U.imag(self), doc="Zeros: graphgrad tensors are real.")
     # PyTorch's names where they differ from NumPy's
     def rsqrt(self): return _U.reciprocal(_E.sqrt(self))
     def asin(self): return _U.arcsin(self)
