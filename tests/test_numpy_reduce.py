@@ -84,6 +84,19 @@ def test_dtype_computes_in_that_dtype(call):
     assert g.dtype == np.float64
 
 
+def test_where_keeps_integer_and_bool_dtypes():
+    ints = np.arange(12).reshape(3, 4)
+    for call in (lambda a: np.max(a, where=MASK, initial=-5), lambda a: np.min(a, axis=1, where=MASK,
+                                                                             initial=100),
+                 lambda a: np.sum(a, axis=0, where=MASK), lambda a: np.prod(a, where=MASK)):
+        out = call(ag.tensor(ints))
+        assert out.dtype == call(ints).dtype
+        np.testing.assert_array_equal(out.data, call(ints))
+    flags = ag.tensor(MASK)
+    assert np.max(flags, where=~MASK, initial=False).item() == np.max(MASK, where=~MASK,
+                                                                      initial=False)
+
+
 def test_integer_dtype_results_have_no_gradient():
     out = np.sum(leaf(X), dtype=np.int64)
     assert out.dtype == np.int64 and out.item() == np.sum(X, dtype=np.int64)

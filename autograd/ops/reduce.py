@@ -245,7 +245,15 @@ def mean(x, axis=None, keepdims=False, *, dtype=None, where=True):
 def _extreme(cls, pick, x, axis, keepdims, initial, where, name):
     if where is not True and where is not None and initial is None:
         raise ValueError(f"{name}: a where= mask needs initial= (the reduction has no identity)")
-    fill = -np.inf if cls is Max else np.inf
+    # Entries outside where= become the reduction's identity in x's dtype (integers stay integers).
+    kind = np.dtype(getattr(x, "dtype", np.result_type(x))).kind
+    if kind in "iu":
+        info = np.iinfo(x.dtype)
+        fill = int(info.min if cls is Max else info.max)
+    elif kind == "b":
+        fill = cls is not Max
+    else:
+        fill = -np.inf if cls is Max else np.inf
     out = apply(cls, _prepare(x, None, where, fill), axis=axis, keepdims=keepdims)
     return out if initial is None else pick(out, initial)
 
