@@ -136,6 +136,18 @@ PRODUCTS = [
         signature=np.matmul.signature, max_dims=1), reference=SAME),
     OpSpec("multi_dot", lambda *xs: np.linalg.multi_dot(list(xs)), None, cases=multi_dot_cases(),
            reference=SAME),
+    OpSpec("matrix_transpose", np.matrix_transpose, shapes=agt.shapes(min_dims=2).map(
+        lambda s: (s,)), reference=SAME),
+    OpSpec("matrix_transpose[linalg]", np.linalg.matrix_transpose, shapes=agt.shapes(
+        min_dims=2).map(lambda s: (s,)), reference=SAME),
+    # np.linalg's spellings of the trace and diagonal ops (their own rows are the reductions' and
+    # the selection's): the last two axes, offsets on either side.
+    OpSpec("trace[linalg]", lambda x, offset: np.linalg.trace(x, offset=offset),
+           shapes=agt.shapes(min_dims=2).map(lambda s: (s,)),
+           params=lambda s: st.fixed_dictionaries({"offset": st.integers(-1, 1)}), reference=SAME),
+    OpSpec("diagonal[linalg]", lambda x, offset: np.linalg.diagonal(x, offset=offset),
+           shapes=agt.shapes(min_dims=2).map(lambda s: (s,)),
+           params=lambda s: st.fixed_dictionaries({"offset": st.integers(-1, 1)}), reference=SAME),
 ]
 
 

@@ -84,7 +84,8 @@ INSPECTION: dict = {
         np.logical_and, np.logical_or, np.logical_xor, np.logical_not,
         np.isclose, np.argmax, np.argmin, np.argsort, np.argpartition, np.nonzero,
         np.flatnonzero, np.count_nonzero, np.searchsorted, np.argwhere, np.any, np.all,
-        np.zeros_like, np.ones_like, np.empty_like, np.full_like, np.isreal, np.iscomplex)},
+        np.zeros_like, np.ones_like, np.empty_like, np.full_like, np.isreal, np.iscomplex,
+        np.linalg.matrix_rank)},
     **{f: _PLAIN for f in (
         np.shape, np.ndim, np.size, np.allclose, np.array_equal, np.array_equiv,
         np.iscomplexobj, np.isrealobj, np.result_type, np.min_scalar_type, np.may_share_memory,

@@ -12,6 +12,7 @@ from .products import *  # noqa: F401,F403
 from .products import MatMul, _mT  # noqa: F401  (tensor.py's ``@``; nn and benchmarks)
 from .solve import *  # noqa: F401,F403
 from .decompositions import *  # noqa: F401,F403
+from .aliases import *  # noqa: F401,F403
 
 __all__ = (_products.__all__ + _einsum_module.__all__ + _solve.__all__ + _decompositions.__all__
            + _aliases.__all__)

@@ -1,17 +1,41 @@
 """np.linalg's array-API spellings of NumPy functions, routed to the same ops.  They differ from
 their np.* namesakes only in their signatures (positional-only operands, keyword-only options) and
-in what they accept: np.linalg.outer takes 1-d vectors only, np.linalg.cross 3-vectors only, and
-np.linalg.vecdot's ``axis`` names the summed axis of each operand."""
+in what they accept: np.linalg.outer takes 1-d vectors only, np.linalg.cross 3-vectors only,
+np.linalg.vecdot's ``axis`` names the summed axis of each operand, and np.linalg.trace and
+np.linalg.diagonal work on the last two axes (np.trace and np.diagonal on the first two).
+matrix_transpose (np.matrix_transpose and np.linalg.matrix_transpose) swaps the last two axes."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..cumulative import trace
 from ..routing import implements
-from ..shape import moveaxis
+from ..select import diagonal
+from ..shape import moveaxis, swapaxes
 from .products import _operand, cross, matmul, outer, tensordot, vecdot
 
-__all__: list[str] = []
+__all__ = ["matrix_transpose"]
+
+
+@implements(np.matrix_transpose, np.linalg.matrix_transpose)
+def matrix_transpose(x, /):
+    """Swap the last two axes (the gradient is swapped back)."""
+    x = _operand(x)
+    if x.ndim < 2:
+        raise ValueError(f"matrix_transpose: input array must be at least 2-dimensional, but it "
+                         f"is {x.ndim}")
+    return swapaxes(x, -1, -2)
+
+
+@implements(np.linalg.trace)
+def _np_trace(x, /, *, offset=0, dtype=None):
+    return trace(x, offset, -2, -1, dtype=dtype)
+
+
+@implements(np.linalg.diagonal)
+def _np_diagonal(x, /, *, offset=0):
+    return diagonal(x, offset, -2, -1)
 
 
 @implements(np.linalg.matmul)

@@ -19,7 +19,7 @@ import numpy as np
 
 from ...engine import Op, apply
 from ..routing import implements
-from .products import _mT
+from .products import _mT, values
 from .solve import _no_complex, lapack
 
 __all__ = ["cholesky", "qr", "eigh", "eigvalsh", "svd", "svdvals"]
@@ -109,9 +109,9 @@ class EighVectors(Op):
         w, v = np.linalg.eigh(self.inputs[0], UPLO=self.uplo)
         x = _mT(v) @ g
         gap = w[..., None, :] - w[..., :, None] + _eye(w.shape[-1], g.dtype)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):   # repeated eigenvalues: inf/nan
             inner = 0.5 * (x - _mT(x)) / gap
-        return v @ inner @ _mT(v)
+            return v @ inner @ _mT(v)
 
 
 @implements(np.linalg.eigh)
@@ -148,27 +148,25 @@ def _svd_adjoint(u, s, vh, gu, gs, gvh):
     if gu is not None or gvh is not None:
         s2 = s * s
         gap = s2[..., None, :] - s2[..., :, None] + _eye(k, dtype)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            if gu is not None:
-                x = _mT(u) @ gu
-                inner = ((x - _mT(x)) * s[..., None, :]) / gap
-            if gvh is not None:
-                y = vh @ _mT(gvh)                   # V^T gV with V = Vh^T, gV = gVh^T
-                term = (s[..., :, None] * (y - _mT(y))) / gap
-                inner = term if inner is None else inner + term
+        if gu is not None:
+            x = _mT(u) @ gu
+            inner = ((x - _mT(x)) * s[..., None, :]) / gap
+        if gvh is not None:
+            y = vh @ _mT(gvh)                       # V^T gV with V = Vh^T, gV = gVh^T
+            term = (s[..., :, None] * (y - _mT(y))) / gap
+            inner = term if inner is None else inner + term
     if gs is not None:
         inner = _diag_embed(gs) if inner is None else inner + _diag_embed(gs)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if m > k and gu is not None:                 # tall: U does not span R^m
-            gus = gu / s[..., None, :]
-            out = gus - u @ (_mT(u) @ gus)
-            out = out if inner is None else out + u @ inner
-            return out @ vh
-        if n > k and gvh is not None:                # wide: V does not span R^n
-            sgvh = gvh / s[..., :, None]             # S^-1 gV^T
-            out = sgvh - (sgvh @ _mT(vh)) @ vh
-            out = out if inner is None else out + inner @ vh
-            return u @ out
+    if m > k and gu is not None:                     # tall: U does not span R^m
+        gus = gu / s[..., None, :]
+        out = gus - u @ (_mT(u) @ gus)
+        out = out if inner is None else out + u @ inner
+        return out @ vh
+    if n > k and gvh is not None:                    # wide: V does not span R^n
+        sgvh = gvh / s[..., :, None]                 # S^-1 gV^T
+        out = sgvh - (sgvh @ _mT(vh)) @ vh
+        out = out if inner is None else out + inner @ vh
+        return u @ out
     return u @ inner @ vh
 
 
@@ -186,7 +184,8 @@ class SvdFactor(Op):
         u, s, vh = np.linalg.svd(self.inputs[0], full_matrices=False)
         grads = [None, None, None]
         grads[self.which] = g
-        return _svd_adjoint(u, s, vh, *grads)
+        with np.errstate(divide="ignore", invalid="ignore"):   # repeated or zero values: inf/nan
+            return _svd_adjoint(u, s, vh, *grads)
 
 
 @implements(np.linalg.svd)
@@ -198,7 +197,7 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     is undefined (inf/nan, unguarded as PyTorch's) at repeated singular values and, for non-square
     a, at zero ones.  S's gradient, U diag(G) Vh, is finite everywhere."""
     _no_complex("svd", a)
-    shape = np.shape(getattr(a, "data", a))
+    shape = np.shape(values(a))
     if hermitian:
         raise TypeError("np.linalg.svd: hermitian=True is not supported on Tensors (its factors "
                         "come from eigh, with other signs); use hermitian=False")
@@ -270,9 +269,9 @@ def qr(a, mode="reduced"):
     same), R alone for mode='r'.  Gradient by Walter/Seeger's formula, dA = (gQ + Q copyltu(M))
     R^-T with M = R gR^T - gQ^T Q (wide matrices through their square left block).  Q and R are
     defined up to the signs of Q's columns / R's rows, so only functions invariant to them (QR,
-    Q diag(c) Q^T, R^T diag(c) R) have a meaningful gradient; it is undefined where R is singular."""
+    Q diag(c) Q^T, R^T diag(c) R) have a meaningful gradient; undefined where R is singular."""
     _no_complex("qr", a)
-    shape = np.shape(getattr(a, "data", a))
+    shape = np.shape(values(a))
     if mode == "raw":
         raise TypeError("np.linalg.qr: mode='raw' (LAPACK's Householder reflectors) is not "
                         "supported on Tensors; use mode='reduced'")

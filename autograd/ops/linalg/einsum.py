@@ -1,5 +1,5 @@
-"""einsum: np.einsum's contraction (explicit, implicit and '...' subscripts), differentiable in every
-operand."""
+"""einsum: np.einsum's contraction (explicit, implicit and '...' subscripts), differentiable in
+every operand."""
 
 from __future__ import annotations
 
@@ -33,7 +33,8 @@ def _parse_einsum(subscripts: str, shapes) -> tuple[list[str], str]:
         out = out.replace("...", ell)
     else:   # implicit mode: broadcast letters, then letters appearing once, in alphabetical order
         letters = "".join(expanded)
-        out = ell + "".join(sorted(c for c in set(letters) if letters.count(c) == 1 and c not in ell))
+        once = (c for c in set(letters) if letters.count(c) == 1 and c not in ell)
+        out = ell + "".join(sorted(once))
     return expanded, out
 
 

@@ -74,6 +74,12 @@ def _operand(x):
     return x if hasattr(x, "requires_grad") else np.asarray(x)
 
 
+def values(x) -> np.ndarray:
+    """The array of a Tensor, or x as an array (not ``getattr(x, "data")``: an ndarray's .data is
+    its buffer)."""
+    return x.data if hasattr(x, "requires_grad") else np.asarray(x)
+
+
 def _letters(n: int, start: int = 0) -> str:
     return _LETTERS[start:start + n]
 
@@ -109,7 +115,7 @@ def _np_dot(a, b, out=None):
 
 @implements(np.vdot)
 def vdot(a, b, /):
-    """np.vdot (real inputs): the inner product of the flattened operands; d/da = g b, d/db = g a."""
+    """np.vdot (real inputs): the inner product of the flattened operands; d/da = g b."""
     a, b = _operand(a), _operand(b)
     if a.size != b.size:
         raise ValueError(f"vdot: the operands must have the same number of entries (shapes "

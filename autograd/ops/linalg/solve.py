@@ -13,7 +13,7 @@ import numpy as np
 from ...engine import Op, apply
 from ...tensor import Tensor
 from ..routing import implements
-from .products import _mT, _operand
+from .products import _mT, _operand, values
 
 __all__ = ["inv", "solve", "det", "slogdet", "matrix_power", "pinv", "lstsq"]
 
@@ -39,7 +39,7 @@ def lapack(name: str, fn, *arrays, **kw):
 
 def _no_complex(name, *xs):
     for x in xs:
-        if np.iscomplexobj(getattr(x, "data", x)):
+        if np.iscomplexobj(values(x)):
             raise TypeError(f"{name}: complex numbers are not supported")
 
 
@@ -91,7 +91,7 @@ class Solve(Op):
 
 @implements(np.linalg.solve)
 def solve(a, b):
-    """np.linalg.solve: x with a x = b (b of shape (n,) or (..., n, k)); db = a^-T G, da = -db x^T."""
+    """np.linalg.solve: x with a x = b, b (n,) or (..., n, k); db = a^-T G, da = -db x^T."""
     _no_complex("solve", a, b)
     return apply(Solve, a, b)
 
@@ -102,7 +102,7 @@ def _cofactor(a):
     """det(a) a^-T, also where a is singular: from a = U S Vh it is det(U) det(Vh) U diag(prod of
     the other singular values) Vh (PyTorch's formula for singular inputs)."""
     u, s, vh = np.linalg.svd(a, full_matrices=False)
-    u_, vh_ = getattr(u, "data", u), getattr(vh, "data", vh)      # det(U) det(Vh) = +-1
+    u_, vh_ = values(u), values(vh)      # det(U) det(Vh) = +-1
     signs = np.asarray(np.linalg.det(u_) * np.linalg.det(vh_))
     n = s.shape[-1]
     others = []
@@ -117,7 +117,7 @@ def _cofactor(a):
 
 
 class Det(Op):
-    """d det(A) = det(A) tr(A^-1 dA), so dA = G det(A) A^-T, the cofactor matrix, also at singular A"""
+    """d det(A) = det(A) tr(A^-1 dA), so dA = G det(A) A^-T (the cofactors, also if singular)"""
     save_inputs = True
     save_output = True
 
@@ -126,7 +126,7 @@ class Det(Op):
 
     def backward(self, g):
         (a,), d = self.inputs, self.output
-        if np.any(getattr(d, "data", d) == 0):
+        if np.any(values(d) == 0):
             return g[..., None, None] * _cofactor(a)
         return (g * d)[..., None, None] * _mT(np.linalg.inv(a))
 
@@ -155,7 +155,7 @@ def slogdet(a):
     constant, has no gradient.  At a singular A (logabsdet = -inf) the gradient is undefined and
     its backward raises LinAlgError (A^-T does not exist)."""
     _no_complex("slogdet", a)
-    sign = lapack("slogdet", np.linalg.slogdet, np.asarray(getattr(a, "data", a)))[0]
+    sign = lapack("slogdet", np.linalg.slogdet, values(a))[0]
     return SlogdetResult(Tensor._make(np.asarray(sign), None), apply(LogAbsDet, a))
 
 
@@ -279,9 +279,8 @@ def lstsq(a, b, rcond=None):
     if a.shape[0] != b.shape[0]:
         raise LinAlgError(f"lstsq: incompatible dimensions: a has {a.shape[0]} rows, b "
                           f"{b.shape[0]}")
-    ad, bd = getattr(a, "data", a), getattr(b, "data", b)
-    dtype = np.result_type(ad, bd, np.float64) if np.result_type(ad, bd).kind in "iub" \
-        else np.result_type(ad, bd)
+    ad, bd = values(a), values(b)
+    dtype = np.result_type(ad, bd, 1.0)     # NumPy's: float32 stays, integers give float64
     if rcond is None:
         rcond = np.finfo(np.float64).eps * max(a.shape)
     _, _, rank, _ = lapack("lstsq", np.linalg.lstsq, ad, bd, rcond)
