@@ -71,3 +71,10 @@ def test_layer_dtype_rule():
     with pytest.raises(TypeError, match="Conv2d.*float64.*float32"):
         nn.Conv2d(1, 1, 1)(ag.tensor(np.ones((1, 1, 2, 2))))
     assert layer.double()(ag.tensor(np.ones((1, 3)))).dtype == np.float64
+
+
+def test_flatten_takes_pytorchs_keywords():
+    x = np.zeros((2, 3, 4, 5), np.float32)
+    assert nn.Flatten(start_dim=2)(x).shape == (2, 3, 20)
+    assert nn.Flatten(1, 2)(x).shape == (2, 12, 5)
+    assert nn.Flatten(start_axis=0, end_axis=1)(x).shape == (6, 4, 5)

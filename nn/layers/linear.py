@@ -97,11 +97,14 @@ class Linear(Module):
 
 
 class Flatten(Module):
-    """Merge axes start_axis..end_axis (default: all but the batch axis)."""
+    """Merge axes start_dim..end_dim (default: all but the batch axis); PyTorch's names, and
+    ``start_axis``/``end_axis`` as NumPy-style aliases."""
 
-    def __init__(self, start_axis: int = 1, end_axis: int = -1, dtype=np.float32) -> None:
+    def __init__(self, start_dim: int = 1, end_dim: int = -1, dtype=np.float32, *,
+                 start_axis: int | None = None, end_axis: int | None = None) -> None:
         super().__init__()
-        self.start_axis, self.end_axis = start_axis, end_axis
+        self.start_axis = start_dim if start_axis is None else start_axis
+        self.end_axis = end_dim if end_axis is None else end_axis
 
     def forward(self, x):
         return flatten(x, self.start_axis, self.end_axis)
