@@ -241,12 +241,15 @@ def main(argv=None) -> dict:
     parser.add_argument("--block", type=int, default=64, help="context length")
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--lr", type=float, default=6e-3)
+    parser.add_argument("--val-chars", type=int, default=None,
+                        help="score only the first N held-out characters (quick checks)")
     args = parser.parse_args(argv)
     log = lambda msg: print(msg, flush=True)  # noqa: E731
 
     with open(TEXT, encoding="utf-8") as f:
         text = f.read()
     chars, index, train, val = split(text)
+    val = val[:args.val_chars] if args.val_chars else val
     log(f"{os.path.relpath(TEXT)}: {len(text)} characters, vocabulary {len(chars)}; "
         f"{len(train)} for training, the last {len(val)} held out; uniform guess "
         f"{math.log(len(chars)):.2f} nats/char; budget {args.budget:.0f} s per model")

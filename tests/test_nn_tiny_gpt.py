@@ -40,7 +40,8 @@ def test_head_is_tied_and_attention_is_causal():
 
 def test_a_short_race(tmp_path, capsys):
     result = tiny_gpt.main(["--budget", "1.5", "--sample-length", "12", "--d-model", "32",
-                            "--layers", "1", "--graph", str(tmp_path / "block.svg")])
+                            "--layers", "1", "--val-chars", "2000",
+                            "--graph", str(tmp_path / "block.svg")])
     assert result["gpt_steps"] > 0 and result["lstm_steps"] > 0
     assert np.isfinite(result["gpt_val"]) and np.isfinite(result["lstm_val"])
     assert result["sample"].startswith("ROMEO:\n") and len(result["sample"]) == 7 + 12
