@@ -85,8 +85,8 @@ def _per_step(step, batches) -> float:
 def fit_compiled(model, opt, sched, loader, epochs: int) -> dict:
     """nn.fit's loop (train mode, one scheduler step per epoch) with the step compiled; prints
     the compiled step's speed-up over the eager one, both timed on copies of the starting model
-    and optimizer over the same 16 batches."""
-    batches = list(copy.deepcopy(loader))[:16]   # the loader's own shuffle is left alone
+    and optimizer over the same 8 batches."""
+    batches = list(copy.deepcopy(loader))[:8]   # the loader's own shuffle is left alone
     eager_twin, compiled_twin = copy.deepcopy((model, opt)), copy.deepcopy((model, opt))
     rng = ag.default_rng()
     state = rng.bit_generator.state     # the timing draws Dropout masks: training draws the same

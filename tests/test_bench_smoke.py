@@ -64,7 +64,8 @@ def test_graphgrad_matches_the_floor(smoke):
 def test_memory_measured_in_subprocesses(smoke):
     _, results = smoke
     mem = results["memory"]
-    assert {m["impl"] for m in mem} == {"numpy", "graphgrad", "graphgrad_tensors"}
+    assert {m["impl"] for m in mem} == {"numpy", "graphgrad", "graphgrad_tensors",
+                                        "graphgrad_compiled"}
     for m in mem:
         assert "error" not in m, m
         assert m["tracemalloc_bytes"] > 0

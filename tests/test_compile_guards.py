@@ -212,3 +212,20 @@ def test_check_mode_names_the_difference():
     compiled(x, y)
     with pytest.raises(ag.CompileError, match="check: the replay differs"):
         compiled(x2, y2)
+
+
+def test_verification_waits_for_new_values_before_trusting_fresh_arrays():
+    """A constant computed outside ops agrees with itself while the data stays the same: the
+    program is verified again until a call brings new values, which exposes it."""
+    w = ag.tensor(np.ones(3), requires_grad=True)
+
+    def step(x):
+        hidden = w * x
+        return (hidden * ag.tensor(hidden.data * 2)).sum()
+    compiled = ag.compile(step)
+    same = np.ones(3)
+    for _ in range(3):
+        assert compiled(same).item() == 6.0
+    assert not compiled.programs[next(iter(compiled.programs))][0].verified
+    with pytest.raises(ag.CompileError, match="computed outside graphgrad's ops"):
+        compiled(np.full(3, 2.0))

@@ -66,11 +66,14 @@ class Recorder:
         self.arg_slots: list[int] = []
         self.arg_tensors: dict[int, int] = {}
         self.arg_arrays: list[tuple[int, np.ndarray]] = []
+        self.arg_copies: list[tuple[int, np.ndarray]] = []    # the values the capture started from
+        self.inputs: list[np.ndarray] = []                     # those and the tensors' (step.py)
         for i, leaf in enumerate(arg_leaves):
             data = leaf.data if isinstance(leaf, Tensor) else leaf
             k = self.new_slot(data)
             self.arg_slots.append(k)
             self.arg_arrays.append((k, data))
+            self.arg_copies.append((k, np.array(data, copy=True)))
             if isinstance(leaf, Tensor):
                 self.arg_tensors[id(leaf)] = i
                 self.keep.append(leaf)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections import Counter
 
-import numpy as np
-
 __all__ = ["explain"]
 
 
@@ -24,7 +22,7 @@ def explain(step) -> str:
         for n, captured in enumerate(group):
             rec, program = captured.rec, captured.program
             kinds = Counter(s.kind for s in program.steps)
-            values = [a for a in rec.keep if isinstance(a, np.ndarray)]
+            count, nbytes = rec.seen
             state = "verified, replaying" if captured.verified else "captured, verified next call"
             lines.append(f"\nprogram {n} for signature {key}: {state}")
             lines.append(f"  {len(program.steps)} steps: " +
@@ -32,8 +30,8 @@ def explain(step) -> str:
             ops = Counter(s.label for s in program.steps if s.kind in ("forward", "lowered"))
             lines.append("  ops: " + ", ".join(f"{k} x{v}" for k, v in ops.most_common()))
             lines.append(f"  fused groups: none (the numpy backend runs each op as NumPy does)")
-            lines.append(f"  values: {program.nslots} slots, {len(values)} arrays seen at capture "
-                         f"({_size(sum(a.nbytes for a in values))}); each freed after its last use")
+            lines.append(f"  values: {program.nslots} slots, {count} arrays seen at capture "
+                         f"({_size(nbytes)}); each freed after its last use")
             lines.append(f"  guards ({len(captured.checks)}):")
             for action, message, _ in captured.checks:
                 lines.append(f"    {'retrace' if action == 'retrace' else 'raise'} if: {message}")
