@@ -86,8 +86,8 @@ def test_dtype_computes_in_that_dtype(call):
 
 def test_where_keeps_integer_and_bool_dtypes():
     ints = np.arange(12).reshape(3, 4)
-    for call in (lambda a: np.max(a, where=MASK, initial=-5), lambda a: np.min(a, axis=1, where=MASK,
-                                                                             initial=100),
+    for call in (lambda a: np.max(a, where=MASK, initial=-5),
+                 lambda a: np.min(a, axis=1, where=MASK, initial=100),
                  lambda a: np.sum(a, axis=0, where=MASK), lambda a: np.prod(a, where=MASK)):
         out = call(ag.tensor(ints))
         assert out.dtype == call(ints).dtype

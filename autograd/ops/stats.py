@@ -89,6 +89,7 @@ class OrderStatistic(_Reduction):
     """d/dx quantile: (1 - f) to the entries equal to sorted[lo], f to those equal to sorted[hi]
     (ties split evenly); the median's f is 0 (odd count) or 1/2 (even count)"""
     name = "quantile"
+    save_inputs = True
 
     def forward(self, x, q=0.5, axis=None, keepdims=False, kind="median", method="linear"):
         axes = self.setup(x, axis, keepdims)
@@ -102,12 +103,15 @@ class OrderStatistic(_Reduction):
         if kind.endswith("percentile"):
             qs = qs / 100
         self.kept = tuple(1 if i in axes else n for i, n in enumerate(x.shape))
-        self.weights = _order_weights(x, axes, qs.reshape(-1), kind.startswith("nan"), method)
+        self.qs, self.nan_aware, self.method = qs.reshape(-1), kind.startswith("nan"), method
         return out
 
     def backward(self, g):
-        g = g.reshape((len(self.weights),) + self.kept)
-        return (g * self.weights).sum(axis=0)
+        from ..tensor import Tensor
+        x = self.inputs[0]
+        data = x.data if isinstance(x, Tensor) else x   # the weights are constants
+        weights = _order_weights(data, self.axes, self.qs, self.nan_aware, self.method)
+        return (g.reshape((len(weights),) + self.kept) * weights).sum(axis=0)
 
 
 def _plain_q(q, name):
