@@ -14,14 +14,14 @@ import numpy as np
 from . import spelling as _sp
 
 # The ops import Tensor, which inherits from this class: tensor.py binds them once both exist.
-_E = _R = _S = _I = _L = _N = _U = _B = _Q = None
+_E = _R = _S = _I = _L = _N = _U = _B = _Q = _T = None
 
 
 def bind_ops() -> None:
-    global _E, _R, _S, _I, _L, _N, _U, _B, _Q
+    global _E, _R, _S, _I, _L, _N, _U, _B, _Q, _T
     from .ops import elementwise as _E, reduce as _R, shape as _S, index as _I  # noqa: F811
     from .ops import linalg as _L, normalize as _N, unary as _U, binary as _B  # noqa: F811
-    from .ops import rounding as _Q  # noqa: F811
+    from .ops import rounding as _Q, stats as _T  # noqa: F811
 
 
 class TensorMethods:
@@ -62,6 +62,12 @@ class TensorMethods:
 
     def cumsum(self, axis=None, *, dim=None, dtype=None):
         return _R.cumsum(self, _sp.one_axis("cumsum", axis, dim), dtype=dtype)
+
+    def cumprod(self, axis=None, *, dim=None, dtype=None):
+        return _T.cumprod(self, _sp.one_axis("cumprod", axis, dim), dtype=dtype)
+
+    def trace(self, offset=0, axis1=0, axis2=1, *, dtype=None):
+        return _T.trace(self, offset, axis1, axis2, dtype=dtype)
 
     def sort(self, axis=-1, *, dim=None, descending=False):
         return _sp.sort(self, axis, dim, descending)

@@ -249,6 +249,16 @@ def test_statistics_match_numpy_and_their_gradients(call):
     np.testing.assert_allclose(analytical, numerical, rtol=1e-6, atol=1e-8)
 
 
+def test_cumprod_and_trace_methods_keep_numpys_meaning():
+    x = leaf(X)
+    np.testing.assert_allclose(x.cumprod().data, X.cumprod())
+    np.testing.assert_allclose(x.cumprod(1).data, X.cumprod(1))
+    np.testing.assert_allclose(x.cumprod(dim=0).data, X.cumprod(0))
+    np.testing.assert_allclose(x.trace(1).data, X.trace(1))
+    (g,) = ag.grad(x.trace(), x)
+    np.testing.assert_array_equal(g.data, np.eye(3, 4))
+
+
 def test_tensor_arguments_of_diff_and_average_get_their_gradient():
     x, p = leaf(X), leaf([[1.0], [2.0], [3.0]])
     gx, gp = ag.grad(np.diff(x, prepend=p).sum(), [x, p])
