@@ -389,3 +389,26 @@ def test_second_order_of_logdet():
 def test_matrix_rank_is_an_inspection():
     r = np.linalg.matrix_rank(leaf([[1.0, 2.0], [2.0, 4.0]]))
     assert isinstance(r, Tensor) and not r.requires_grad and r.item() == 1
+
+
+def test_sign_rank_and_residuals_are_replayed_by_compile():
+    """slogdet's sign and lstsq's rank have no gradient but are ops, so ag.compile replays them on
+    new values instead of freezing the first call's."""
+    x = Tensor(np.eye(2) * 2.0, requires_grad=True)
+
+    def step():
+        x.grad = None
+        sign, logabsdet = np.linalg.slogdet(x)
+        _, residuals, rank, _ = np.linalg.lstsq(x, np.ones(2))
+        loss = sign * logabsdet + residuals.sum() + rank * 1.0
+        loss.backward()
+        return loss
+
+    run = ag.compile(step)
+    for values in ([[2.0, 0.0], [0.0, 2.0]], [[3.0, 1.0], [0.0, 2.0]], [[0.0, 2.0], [3.0, 0.0]],
+                   [[1.0, 2.0], [2.0, 4.5]]):
+        x.data[...] = values
+        compiled, grad = run().item(), x.grad.copy()
+        x.data[...] = values
+        assert step().item() == compiled
+        np.testing.assert_array_equal(x.grad, grad)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...engine import Op, apply
-from ...tensor import Tensor
+from ...grad_mode import no_grad
 from ..routing import implements
 from .products import _mT, _operand, values
 
@@ -149,14 +149,29 @@ class LogAbsDet(Op):
         return g[..., None, None] * _mT(np.linalg.inv(self.inputs[0]))
 
 
+class SlogdetSign(Op):
+    """The sign of det(A), piecewise constant: recorded without grad (an op all the same, so that
+    ag.compile replays it on new values)"""
+    def forward(self, a):
+        return lapack("slogdet", np.linalg.slogdet, a)[0]
+
+    def backward(self, g):  # pragma: no cover - never recorded for gradients
+        return None
+
+
+def no_grad_op(op_cls, *inputs, **params):
+    """An op's result as a Tensor without grad (sign, rank), still recorded for ag.compile."""
+    with no_grad():
+        return apply(op_cls, *inputs, **params)
+
+
 @implements(np.linalg.slogdet)
 def slogdet(a):
     """np.linalg.slogdet: (sign, logabsdet) with d logabsdet / dA = A^-T; the sign, piecewise
     constant, has no gradient.  At a singular A (logabsdet = -inf) the gradient is undefined and
     its backward raises LinAlgError (A^-T does not exist)."""
     _no_complex("slogdet", a)
-    sign = lapack("slogdet", np.linalg.slogdet, values(a))[0]
-    return SlogdetResult(Tensor._make(np.asarray(sign), None), apply(LogAbsDet, a))
+    return SlogdetResult(no_grad_op(SlogdetSign, a), apply(LogAbsDet, a))
 
 
 # ---- matrix_power -------------------------------------------------------------------------------
@@ -246,6 +261,38 @@ def pinv(a, rcond=None, hermitian=False, *, rtol=np._NoValue):
     return apply(Pinv, a, kw=kw)
 
 
+class LstsqRank(Op):
+    """The numerical rank of a (an integer, no gradient)"""
+    def forward(self, a, b, rcond):
+        return np.asarray(lapack("lstsq", np.linalg.lstsq, a, b, rcond)[2])
+
+    def backward(self, g):  # pragma: no cover - never recorded for gradients
+        return None
+
+
+class LstsqResiduals(Op):
+    """r = |b - A x*|^2 per column at the minimiser x* (NumPy's values; empty unless A has full
+    column rank and more rows than columns): by the envelope theorem db = 2 (b - A x*) G and
+    dA = -2 (b - A x*) G x*^T"""
+    save_inputs = True
+
+    def forward(self, a, b, rcond):
+        self.rcond = rcond
+        return lapack("lstsq", np.linalg.lstsq, a, b, rcond)[1]
+
+    def backward(self, g):
+        a, b = self.inputs
+        if g.shape[-1] == 0:
+            return a * 0.0, b * 0.0
+        x = np.linalg.pinv(a, rcond=self.rcond) @ b
+        r = b - a @ x
+        if b.ndim == 1:
+            gb = 2.0 * r * g[0]
+            return -(gb[:, None] * x[None, :]), gb
+        gb = 2.0 * r * g
+        return -(gb @ _mT(x)), gb
+
+
 class LstsqSolution(Op):
     """x = A+ b (minimum-norm least squares): db = A+^T G, dA = the pinv adjoint of G b^T"""
     save_inputs = True
@@ -279,17 +326,7 @@ def lstsq(a, b, rcond=None):
     if a.shape[0] != b.shape[0]:
         raise LinAlgError(f"lstsq: incompatible dimensions: a has {a.shape[0]} rows, b "
                           f"{b.shape[0]}")
-    ad, bd = values(a), values(b)
-    dtype = np.result_type(ad, bd, 1.0)     # NumPy's: float32 stays, integers give float64
     if rcond is None:
         rcond = np.finfo(np.float64).eps * max(a.shape)
-    _, _, rank, _ = lapack("lstsq", np.linalg.lstsq, ad, bd, rcond)
-    x = apply(LstsqSolution, a, b, rcond=rcond)
-    m, n = a.shape
-    if rank == n and m > n:
-        r = b - a @ x
-        residuals = (r * r).sum(axis=0)
-        residuals = residuals.reshape(1) if b.ndim == 1 else residuals
-    else:
-        residuals = Tensor._make(np.array([], dtype), None)
-    return x, residuals, Tensor._make(np.asarray(rank), None), svdvals(a)
+    return (apply(LstsqSolution, a, b, rcond=rcond), apply(LstsqResiduals, a, b, rcond=rcond),
+            no_grad_op(LstsqRank, a, b, rcond=rcond), svdvals(a))
