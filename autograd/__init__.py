@@ -46,6 +46,7 @@ squeeze = _accepts_dim(squeeze)  # noqa: F405
 concatenate = _accepts_dim(concatenate)  # noqa: F405
 stack = _accepts_dim(stack)  # noqa: F405
 sort = _accepts_dim(sort)  # noqa: F405
+median = _accepts_dim(median)  # noqa: F405
 from .spelling import accepts_diagonal as _accepts_diagonal, linspace_names as _linspace  # noqa: E402
 tril = _accepts_diagonal(tril)  # noqa: F405
 triu = _accepts_diagonal(triu)  # noqa: F405
