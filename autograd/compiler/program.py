@@ -230,10 +230,14 @@ class Program:
             for k in step.uses:
                 last[f"v{k}"] = i
             if step.node is not None and step.node in rules:
-                if step.kind == "backward":   # an inline backward reads its forward's values
-                    fwd = rules[step.node][1]
-                    for k in fwd.uses + fwd.defines:
-                        last[f"v{k}"] = i
+                if step.kind == "backward":   # an inline backward reads what its formulas name
+                    rule, fwd = rules[step.node]
+                    text = " ".join(rule[1][j] for j, k in enumerate(step.data[1]) if k is not None)
+                    for j, r in enumerate(fwd.data[1]):
+                        if r[0] == "v" and "{%d}" % j in text:
+                            last[f"v{r[1]}"] = i
+                    if "{y}" in text:
+                        last[f"v{fwd.data[3]}"] = i
             elif step.node is not None:
                 last[f"o{step.node}"] = i
         out_expr = names.struct(self.output)
