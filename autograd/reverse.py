@@ -9,6 +9,7 @@ freed graphs and in-place changes, anomaly detection, and freeing what nodes sav
 from __future__ import annotations
 
 import os
+from threading import get_ident
 from typing import Any, Sequence
 
 import numpy as np
@@ -171,8 +172,9 @@ def _run(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: bool,
     This loop runs once per node and per edge, so it is written for speed: on small arrays its
     bookkeeping costs as much as the backward rules' arithmetic (benchmarks/PROFILE.md).
     """
-    if engine.RECORDER is not None:     # ag.compile is capturing: the recorder walks and records
-        return engine.RECORDER.backward(roots, root_grads, retain_graph, create_graph, capture)
+    recorder = engine.RECORDER
+    if recorder is not None and recorder.thread == get_ident():   # ag.compile is capturing here
+        return recorder.backward(roots, root_grads, retain_graph, create_graph, capture)
     # 1. Count, for every node, how many edges from reachable nodes point at it (nodes are keyed
     #    by identity: Op defines no __eq__).  Leaves are not counted, so later a parent missing
     #    from ``pending`` is a leaf.
@@ -403,6 +405,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
         if not isinstance(g, Tensor):
             g = Tensor(np.array(g, dtype=t.dtype, copy=True))
         grads.append(g)
-    if engine.RECORDER is not None:     # the copies above are part of a captured program
-        engine.RECORDER.grad_copies(results, keys, grads)
+    recorder = engine.RECORDER
+    if recorder is not None and recorder.thread == get_ident():   # part of a captured program
+        recorder.grad_copies(results, keys, grads)
     return tuple(grads)

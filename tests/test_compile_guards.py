@@ -229,3 +229,24 @@ def test_verification_waits_for_new_values_before_trusting_fresh_arrays():
     assert not compiled.programs[next(iter(compiled.programs))][0].verified
     with pytest.raises(ag.CompileError, match="computed outside graphgrad's ops"):
         compiled(np.full(3, 2.0))
+
+
+def test_another_threads_eager_work_is_not_recorded():
+    import threading
+    w = ag.tensor(np.ones(3), requires_grad=True)
+    other = ag.tensor(np.ones(3), requires_grad=True)
+
+    def elsewhere():
+        (other * 2).sum().backward()
+
+    def step(x):
+        worker = threading.Thread(target=elsewhere)
+        worker.start()
+        worker.join()               # runs while this thread is capturing
+        return (w * ag.tensor(x)).sum()
+    compiled = ag.compile(step)
+    for i in range(4):
+        assert compiled(np.full(3, float(i))).item() == 3.0 * i
+    (captured,) = compiled.programs[next(iter(compiled.programs))]
+    assert [s.label for s in captured.program.steps] == ["multiply", "sum"]
+    assert other.grad.tolist() == [4.0, 4.0, 4.0]    # the thread ran on the two eager calls only

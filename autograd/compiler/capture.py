@@ -12,6 +12,7 @@ computed values outside ops, draws from graphgrad's generator, ``bool``/``item``
 from __future__ import annotations
 
 import traceback
+from threading import get_ident
 
 import numpy as np
 
@@ -77,6 +78,7 @@ class Recorder:
             if isinstance(leaf, Tensor):
                 self.arg_tensors[id(leaf)] = i
                 self.keep.append(leaf)
+        self.thread = get_ident()
         self.rng = creation.default_rng()
         self.rng_state = self.rng.bit_generator.state
 
@@ -162,6 +164,8 @@ class Recorder:
 
     # ---- what the engine reports --------------------------------------------------------------
     def forward(self, op, inputs, arrays, params, out: Tensor) -> None:
+        if get_ident() != self.thread:
+            return                      # another thread's eager work
         cls = type(op)
         if cls.lowering is None:
             raise CompileError(f"capture: op '{op.name}' has no compile lowering (custom Function"

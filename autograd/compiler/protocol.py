@@ -10,6 +10,7 @@ mutable state are declared beside it, so the rules live with the layer, in one p
 
 from __future__ import annotations
 
+from threading import get_ident
 from typing import Any, Callable
 
 from .. import engine
@@ -34,11 +35,18 @@ def lowered(fn: Callable, *args, name: str | None = None,
     CompileError naming the label.  ``state()`` returns
     ``[(label, container, key), ...]``: the mutable state fn changes (a dict item, or an attribute
     of an object), which compile's verification and ``check=True`` snapshot and compare."""
-    rec = engine.RECORDER
+    rec = recording()
     if rec is None:
         return fn(*args)
     return rec.lowered(fn, args, name or getattr(fn, "__qualname__", "lowered"), guard, state)
 
 
+def recording():
+    """The recorder capturing a step on this thread, or None (another thread's capture records
+    only its own thread's work)."""
+    rec = engine.RECORDER
+    return rec if rec is not None and rec.thread == get_ident() else None
+
+
 def is_capturing() -> bool:
-    return engine.RECORDER is not None
+    return recording() is not None

@@ -13,6 +13,7 @@ verifies every call, naming the first op whose value differs.
 from __future__ import annotations
 
 import os
+import threading
 
 import numpy as np
 
@@ -23,13 +24,14 @@ from . import tensor_hooks
 from .capture import Recorder, constants
 from .guards import RETRACE, build_guard, signature
 from .program import Program
-from .protocol import CompileError
+from .protocol import CompileError, recording
 from . import state as snapshots
 
 __all__ = ["compile", "CompiledStep"]
 
 MAX_SIGNATURES = 8
 MAX_RECAPTURES = 3
+_ONE_CAPTURE = threading.Lock()
 
 
 class _Captured:
@@ -45,17 +47,18 @@ class _Captured:
 
 def _capture(fn, args, kwargs, leaves, trace: bool = False):
     """Run ``fn`` eagerly under a Recorder; (result, recorder, program)."""
-    if engine.RECORDER is not None:
+    if recording() is not None:
         raise CompileError("ag.compile: a compiled step cannot run inside another's capture")
-    rec = Recorder(leaves, trace)
-    engine.RECORDER = rec
-    try:
-        with tensor_hooks.installed():
-            result = fn(*args, **kwargs)
-        rec.sync()
-        rec.check_rng("during the step")
-    finally:
-        engine.RECORDER = None
+    with _ONE_CAPTURE:                  # the recorder slot is global; other threads' work is not
+        rec = Recorder(leaves, trace)   # recorded (Recorder.thread)
+        engine.RECORDER = rec
+        try:
+            with tensor_hooks.installed():
+                result = fn(*args, **kwargs)
+            rec.sync()
+            rec.check_rng("during the step")
+        finally:
+            engine.RECORDER = None
     output = _output_template(rec, result)
     returned = {r[1] for r in _refs(output) if r[0] == "v"}
     for slot, site in rec.items:

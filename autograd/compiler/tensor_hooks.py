@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from .. import engine
 from ..ops import index as _index
 from ..tensor import Tensor
 from .capture import user_site
-from .protocol import CompileError
+from .protocol import CompileError, recording
 
 __all__ = ["installed"]
 
@@ -24,13 +23,14 @@ _OWN = {name for name in _ORIGINAL if name in Tensor.__dict__}
 
 def _item(self):
     value = _ORIGINAL["item"](self)
-    if engine.RECORDER is not None:
-        engine.RECORDER.item(self, value)
+    rec = recording()
+    if rec is not None:
+        rec.item(self, value)
     return value
 
 
 def _bool(self):
-    rec = engine.RECORDER
+    rec = recording()
     if rec is not None and rec.ref(self.data, None, "bool", convert=False)[0] != "c":
         raise CompileError(f"capture: bool() of a computed tensor (Python control flow on tensor "
                            f"values, e.g. `if loss > 0:`) cannot be compiled: the program would "
@@ -40,14 +40,14 @@ def _bool(self):
 
 def _compare(self, other, fn):
     out = _ORIGINAL["_compare"](self, other, fn)
-    rec = engine.RECORDER
+    rec = recording()
     if rec is not None:
         rec.array_call("compare", fn, (self, other), out.data)
     return out
 
 
 def _inplace(self, fn, other, name):
-    rec = engine.RECORDER
+    rec = recording()
     if rec is None:
         return _ORIGINAL["_inplace"](self, fn, other, name)
     target = rec.array_target(self, name)
@@ -58,7 +58,7 @@ def _inplace(self, fn, other, name):
 
 
 def _setitem(self, index, value):
-    rec = engine.RECORDER
+    rec = recording()
     if rec is None:
         return _ORIGINAL["__setitem__"](self, index, value)
     target = rec.array_target(self, "setitem")
