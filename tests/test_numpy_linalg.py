@@ -412,3 +412,23 @@ def test_sign_rank_and_residuals_are_replayed_by_compile():
         x.data[...] = values
         assert step().item() == compiled
         np.testing.assert_array_equal(x.grad, grad)
+
+
+def test_svd_of_a_rank_deficient_tall_matrix():
+    """Documented: U's gradient of a non-square matrix divides by the singular values (the
+    (I - U U^T) gU S^-1 term), so at a zero singular value it is not finite; S's is finite."""
+    a = np.array([[1.0, 0.0], [0.0, 0.0], [0.0, 0.0]])     # singular values exactly 1 and 0
+    x = leaf(a)
+    (gu,) = ag.grad((np.linalg.svd(x, full_matrices=False).U * rand(3, 2)).sum(), x)
+    assert not np.isfinite(gu.data).all()
+    x = leaf(a)
+    (gs,) = ag.grad(np.linalg.svdvals(x).sum(), x)
+    assert np.isfinite(gs.data).all()
+
+
+def test_qr_of_a_rank_deficient_matrix_has_no_gradient():
+    """Documented: dA = (...) R^-T needs R invertible; backward raises LinAlgError otherwise."""
+    x = leaf([[1.0, 0.0], [0.0, 0.0]])                       # R = diag(1, 0) exactly
+    q, r = np.linalg.qr(x)
+    with pytest.raises(np.linalg.LinAlgError):
+        ag.grad((q * rand(2, 2)).sum(), x)

@@ -269,7 +269,8 @@ def qr(a, mode="reduced"):
     same), R alone for mode='r'.  Gradient by Walter/Seeger's formula, dA = (gQ + Q copyltu(M))
     R^-T with M = R gR^T - gQ^T Q (wide matrices through their square left block).  Q and R are
     defined up to the signs of Q's columns / R's rows, so only functions invariant to them (QR,
-    Q diag(c) Q^T, R^T diag(c) R) have a meaningful gradient; undefined where R is singular."""
+    Q diag(c) Q^T, R^T diag(c) R) have a meaningful gradient.  Where R is singular (rank-deficient
+    a) it is undefined and backward raises LinAlgError (its solve with R fails)."""
     _no_complex("qr", a)
     shape = np.shape(values(a))
     if mode == "raw":
