@@ -64,6 +64,7 @@ class Recorder:
         self.lowered_arrays: list[np.ndarray] = []
         self.trace = trace
         self.values: dict[int, np.ndarray] = {}     # slot -> copy at creation (trace only)
+        self.meta: dict[int, tuple] = {}            # slot -> (shape, dtype) of its array
         self.arg_slots: list[int] = []
         self.arg_tensors: dict[int, int] = {}
         self.arg_arrays: list[tuple[int, np.ndarray]] = []
@@ -88,8 +89,10 @@ class Recorder:
         self.nslots += 1
         self.slot_of[id(obj)] = k
         self.keep.append(obj)
-        if self.trace and isinstance(obj, np.ndarray):
-            self.values[k] = np.array(obj, copy=True)
+        if isinstance(obj, np.ndarray):
+            self.meta[k] = (obj.shape, obj.dtype)
+            if self.trace:
+                self.values[k] = np.array(obj, copy=True)
         return k
 
     def add(self, kind, label, uses=(), defines=(), node=None, data=None, key=()) -> Step:

@@ -29,7 +29,9 @@ def explain(step) -> str:
                          ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
             ops = Counter(s.label for s in program.steps if s.kind in ("forward", "lowered"))
             lines.append("  ops: " + ", ".join(f"{k} x{v}" for k, v in ops.most_common()))
-            lines.append(f"  fused groups: none (the numpy backend runs each op as NumPy does)")
+            lines.append(f"  fused groups: {program.kernels} numba kernel(s), marked 'fused' below"
+                         if program.fuse else
+                         "  fused groups: none (the numpy backend runs each op as NumPy does)")
             lines.append(f"  values: {program.nslots} slots, {count} arrays seen at capture "
                          f"({_size(nbytes)}); each freed after its last use")
             lines.append(f"  guards ({len(captured.checks)}):")

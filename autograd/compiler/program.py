@@ -33,7 +33,7 @@ class Names:
     def __init__(self) -> None:
         self.ns: dict = {"_new": object.__new__, "_asarray": np.asarray, "_array": np.array,
                          "_unbroadcast": unbroadcast, "_make": Tensor._make, "_np": np,
-                         "_note": note_mutation}
+                         "_note": note_mutation, "_empty": np.empty}
         self._ids: dict[int, str] = {}
 
     def const(self, obj, hint: str = "k") -> str:
@@ -190,10 +190,18 @@ class Step:
         raise AssertionError(kind)
 
 
+def _made_in(var: str, defined: set) -> bool:
+    return var in defined
+
+
 class Program:
     """Steps plus the argument slots and the return template, built into ``run(arrays, _A)``."""
 
-    def __init__(self, steps: list[Step], arg_slots: list[int], output, nslots: int) -> None:
+    def __init__(self, steps: list[Step], arg_slots: list[int], output, nslots: int,
+                 meta: dict | None = None, fuse: bool = False) -> None:
+        self.meta = meta or {}          # slot -> (shape, dtype) of its array at capture
+        self.fuse = fuse                # numba backend: fused elementwise kernels
+        self.kernels = 0
         self.steps = steps
         self.arg_slots = arg_slots
         self.output = output
@@ -246,9 +254,38 @@ class Program:
         for var, i in last.items():
             if var not in kept:
                 frees.setdefault(i, []).append(var)
+        runs = {}
+        if self.fuse and not trace:
+            from . import numba_backend
+            timer = numba_backend.progress(1)
+            timer.start()
+            try:
+                runs = numba_backend.plan_runs(self.steps, rules, last, kept, self.meta, names)
+            finally:
+                timer.cancel()
+            self.kernels = len(runs)
         params = ", ".join(f"v{k}" for k in self.arg_slots)
         lines = [f"def _replay({params}{', ' if params else ''}_A=(), _trace=None):"]
+        skip_to, python, pending = -1, set(), []
         for i, step in enumerate(self.steps):
+            if i <= skip_to:                  # inside a fused run: its dels come after it
+                pending += frees.get(i, [])
+                if i == skip_to:
+                    dead = [v for v in pending if v in python or not _made_in(v, run_defs)]
+                    if dead:
+                        lines.append(f"    del {', '.join(sorted(set(dead)))}")
+                continue
+            if i in runs:
+                skip_to, code, python = runs[i]
+                run_defs = {f"v{k}" for s in self.steps[i:skip_to + 1] for k in s.defines}
+                lines.append(f"    # {i}-{skip_to}: fused kernel (numba)")
+                lines += ["    " + line for line in code]
+                pending = list(frees.get(i, []))
+                if i == skip_to:
+                    dead = [v for v in pending if v in python or not _made_in(v, run_defs)]
+                    if dead:
+                        lines.append(f"    del {', '.join(sorted(set(dead)))}")
+                continue
             lines.append(f"    # {i}: {step.label}")
             inline = rules.get(step.node if step.node is not None else id(step))
             if inline is not None and step.kind in ("forward", "backward"):

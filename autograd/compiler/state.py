@@ -109,10 +109,24 @@ def _returned(obj, label, out) -> None:
         out.append((label, _copy(obj)))
 
 
-def _equal(a, b) -> bool:
+# The numba backend's per-step tolerance: relative to the largest magnitude of the eager value.
+FUSED_RTOL = {np.dtype(np.float32): 1e-5, np.dtype(np.float64): 1e-12}
+
+
+def _equal(a, b, fused: bool = False) -> bool:
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape
-                and a.dtype == b.dtype and a.tobytes() == b.tobytes())
+        if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape
+                and a.dtype == b.dtype):
+            return False
+        if a.tobytes() == b.tobytes():
+            return True
+        rtol = FUSED_RTOL.get(a.dtype) if fused else None
+        if rtol is None:
+            return False
+        scale = np.max(np.abs(b), initial=0.0)
+        return bool(np.all(np.abs(a - b) <= rtol * scale))
+    if fused and isinstance(a, float) and isinstance(b, float):
+        return abs(a - b) <= 1e-5 * abs(b)
     if isinstance(a, float) and isinstance(b, float):
         return a == b or (a != a and b != b)
     try:
@@ -121,10 +135,10 @@ def _equal(a, b) -> bool:
         return a is b
 
 
-def first_difference(a: list, b: list) -> str | None:
+def first_difference(a: list, b: list, fused: bool = False) -> str | None:
     if len(a) != len(b):
         return "the set of state it touches"
     for (label, x), (_, y) in zip(a, b):
-        if not _equal(x, y):
+        if not _equal(x, y, fused):
             return label
     return None

@@ -45,7 +45,7 @@ class _Captured:
         self.recaptures = 0
 
 
-def _capture(fn, args, kwargs, leaves, trace: bool = False):
+def _capture(fn, args, kwargs, leaves, trace: bool = False, backend: str = "numpy"):
     """Run ``fn`` eagerly under a Recorder; (result, recorder, program)."""
     if recording() is not None:
         raise CompileError("ag.compile: a compiled step cannot run inside another's capture")
@@ -73,7 +73,8 @@ def _capture(fn, args, kwargs, leaves, trace: bool = False):
             raise CompileError(f"capture: {rec.label(t)} was changed in place by code the "
                                f"compiled program does not record (e.g. p.data -= lr * p.grad in "
                                f"NumPy); update it with an nn.optim optimizer, or outside the step")
-    program = Program(rec.steps, rec.arg_slots, output, rec.nslots)
+    program = Program(rec.steps, rec.arg_slots, output, rec.nslots, rec.meta,
+                      fuse=backend == "numba")
     rec.inputs = [copy for _, copy in rec.arg_copies] + [
         info.first_data for info in rec.tensors.values() if info.ref[0] == "t"]
     # What capture kept alive for its identity map goes now: the program holds what it reads.
@@ -146,8 +147,13 @@ class CompiledStep:
     """The compiled step: call it like ``fn``; ``explain()`` describes what was captured."""
 
     def __init__(self, fn, backend: str = "numpy", check: bool = False) -> None:
-        if backend not in ("numpy",):
-            raise ValueError(f"ag.compile: unknown backend {backend!r} (this build has 'numpy')")
+        if backend not in ("numpy", "numba"):
+            raise ValueError(f"ag.compile: unknown backend {backend!r} ('numpy' or 'numba')")
+        if backend == "numba":
+            from .numba_backend import available
+            if not available():
+                raise ValueError("ag.compile: backend='numba' needs numba: pip install -e "
+                                 "\".[jit]\"")
         self.fn, self.backend, self.check = fn, backend, check
         self.programs: dict[tuple, list[_Captured]] = {}
         self.modes = None
@@ -197,7 +203,7 @@ class CompiledStep:
             raise CompileError(f"ag.compile: more than {MAX_SIGNATURES} signatures (argument "
                                f"shapes, dtypes, Python numbers, .grad set or None); pass "
                                f"changing numbers as 0-d Tensors, or call the plain function")
-        result, rec, program = _capture(self.fn, args, kwargs, leaves, trace=self.check)
+        result, rec, program = _capture(self.fn, args, kwargs, leaves, self.check, self.backend)
         program.build()
         self.programs.setdefault(key, []).append(_Captured(rec, program, len(leaves)))
         return result
@@ -216,7 +222,8 @@ class CompiledStep:
             replayed = program.run(*arrays, _A=tensors)
         after_replay = snapshots.collect(captured.rec, tensors, replayed)
         snapshots.restore(snap)
-        result, rec, recaptured = _capture(self.fn, args, kwargs, leaves, trace=self.check)
+        result, rec, recaptured = _capture(self.fn, args, kwargs, leaves, self.check,
+                                           self.backend)
         changed, fresh = _same_program(captured.rec, rec)
         if changed is not None:
             if self.check:
@@ -233,7 +240,8 @@ class CompiledStep:
             group[group.index(captured)] = replacement
             return result
         after_eager = snapshots.collect(captured.rec, tensors, result)
-        differs = snapshots.first_difference(after_replay, after_eager)
+        differs = snapshots.first_difference(after_replay, after_eager,
+                                             fused=self.backend == "numba")
         if differs is not None:
             where = ""
             if self.check:

@@ -1,0 +1,213 @@
+"""The numba backend: maximal runs of inline elementwise steps (lowerings.py's formulas, forward
+and backward alike) fused into one generated loop each, compiled by numba and cached on disk.
+
+A run is a sequence of consecutive steps whose operands all have one shape and one float dtype
+(no broadcasting) or are Python numbers.  Inside the kernel every intermediate is a scalar; only
+the values read after the run (or returned) are written out, into fresh arrays as NumPy would
+make.  Python numbers and the formulas' literals are cast to the run's dtype first, as NumPy 2's
+promotion does, so float32 stays float32; results differ from NumPy's only in the last bits of
+tanh/exp (numba calls libm where NumPy has its own SIMD loops).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import re
+import sys
+import threading
+
+import numpy as np
+
+__all__ = ["plan_runs", "available"]
+
+FUSABLE = {"add", "subtract", "multiply", "negative", "tanh", "exp"}
+_LITERAL = re.compile(r"(?<![\w.{])(\d+(?:\.\d+)?)(?![\w.}])")
+_PLACEHOLDER = re.compile(r"^\{(\w+)\}$")
+
+
+def available() -> bool:
+    return importlib.util.find_spec("numba") is not None
+
+
+def cache_dir() -> str:
+    base = os.environ.get("GRAPHGRAD_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "graphgrad")
+    path = os.path.join(base, "numba")
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def _expressions(step, rules):
+    """[(target slot, formula, {placeholder: operand ref})] for an inline step of a fusable op,
+    else None."""
+    if step.kind == "forward":
+        rule = rules.get(step.node if step.node is not None else id(step))
+        if rule is None or step.data[0].name not in FUSABLE:
+            return None
+        cls, ins, _, out, _, as_array = step.data
+        if as_array:
+            return None
+        return [(out, rule[0][0], {str(j): r for j, r in enumerate(ins)})]
+    if step.kind == "backward" and step.node in rules:
+        (rule, fwd) = rules[step.node]
+        if fwd.data[0].name not in FUSABLE:
+            return None
+        g, outs, _ = step.data
+        operands = {str(j): r for j, r in enumerate(fwd.data[1])}
+        operands.update(g=g, y=("v", fwd.data[3]))
+        return [(k, rule[1][j], operands) for j, k in enumerate(outs) if k is not None]
+    return None
+
+
+def _kind(r, meta):
+    """(shape, dtype) of an array operand, "scalar" for a Python number, None otherwise."""
+    kind, value = r
+    if kind == "v":
+        return meta.get(value)
+    if kind == "t":
+        return value.data.shape, value.data.dtype
+    if kind == "c" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return "scalar"
+    return None
+
+
+def plan_runs(steps, rules, last: dict, kept: set, meta: dict, names) -> dict:
+    """{first step index: (last step index, code lines, Python names the code defines)}."""
+    runs, current = {}, None
+
+    def close():
+        if current is not None and sum(len(e) for _, e in current["exprs"]) >= 2:
+            runs[current["start"]] = _emit(current, last, kept, names)
+
+    for i, step in enumerate(steps):
+        exprs = _expressions(step, rules)
+        ok = exprs is not None
+        if ok:
+            kinds = {}
+            for _, formula, operands in exprs:
+                for name in re.findall(r"\{(\w+)\}", formula):
+                    kinds[name] = _kind(operands[name], meta)
+            arrays = {k for k in kinds.values() if k not in ("scalar",)}
+            ok = None not in arrays and len(arrays) <= 1 and all(
+                k[1] in (np.float32, np.float64) for k in arrays)
+            if ok and arrays:
+                (shape_dtype,) = arrays
+                ok = current is None or current["type"] in (None, shape_dtype)
+        if not ok:
+            close()
+            current = None
+            continue
+        if current is None:
+            current = {"start": i, "exprs": [], "type": None}
+        if arrays and current["type"] is None:
+            current["type"] = shape_dtype
+        current["end"] = i
+        current["exprs"].append((i, exprs))
+    close()
+    return {start: run for start, run in runs.items() if run is not None}
+
+
+def _emit(run, last, kept, names):
+    shape, dtype = run["type"]
+    cast = f"np.{np.dtype(dtype).name}"
+    defined, alias, body = {}, {}, []          # slot -> kernel variable
+    inputs, scalars = {}, {}                   # operand key -> kernel argument
+    arg_refs = []
+
+    def operand(r):
+        if r[0] == "v" and r[1] in defined:
+            return defined[r[1]]
+        key = (r[0], id(r[1]) if r[0] != "v" else r[1])
+        if r[0] == "c":
+            if key not in scalars:
+                scalars[key] = (f"s{len(scalars)}", r)
+            return f"c{scalars[key][0][1:]}"
+        if key not in inputs:
+            inputs[key] = (f"a{len(inputs)}", r)
+            body.append(f"        x_{inputs[key][0]} = {inputs[key][0]}[i]")
+        return f"x_{inputs[key][0]}"
+
+    for i, exprs in run["exprs"]:
+        for target, formula, operands in exprs:
+            ph = _PLACEHOLDER.match(formula)
+            if ph:                                # the gradient passed on as it is: an alias
+                defined[target] = operand(operands[ph.group(1)])
+                alias[target] = operands[ph.group(1)]
+                continue
+            text = _LITERAL.sub(lambda m: f"{cast}({m.group(1)})", formula.replace("_np.", "np."))
+            text = re.sub(r"\{(\w+)\}", lambda m: operand(operands[m.group(1)]), text)
+            defined[target] = f"x{target}"
+            body.append(f"        x{target} = {text}")
+    end = run["end"]
+    live = {k for k in defined if last.get(f"v{k}", -1) > end or f"v{k}" in kept}
+    outputs = [k for k in defined if k in live and k not in alias]
+    if not outputs:
+        return None
+    body += [f"        o{j}[i] = x{k}" for j, k in enumerate(outputs)]
+    arrays = [name for name, _ in inputs.values()]
+    scalar_names = [name for name, _ in scalars.values()]
+    params = arrays + scalar_names + [f"o{j}" for j in range(len(outputs))]
+    head = [f"    c{s[1:]} = {cast}({s})" for s in scalar_names]
+    size = int(np.prod(shape))
+    source = "\n".join([f"def kernel({', '.join(params)}):"] + head +
+                       [f"    for i in range({size}):"] + body) + "\n"
+    kernel = _load(source, dtype, len(arrays), [r for _, r in scalars.values()], len(outputs))
+    k = names.const(kernel, "K")
+    lines = [f"v{t} = _empty({shape!r}, {names.const(np.dtype(dtype), 'D')})" for t in outputs]
+    args = [names.ref(r) + ".reshape(-1)" for _, r in inputs.values()]
+    args += [names.ref(r) for _, r in scalars.values()]
+    args += [f"v{t}.reshape(-1)" for t in outputs]
+    lines.append(f"{k}({', '.join(args)})")
+    python = set(outputs)
+    for target, r in alias.items():
+        if target in live:
+            if r[0] == "v" and r[1] in defined and r[1] not in outputs and r[1] not in alias:
+                return None                       # aliasing an internal value: leave to NumPy
+            lines.append(f"v{target} = {names.ref(r)}")
+            python.add(target)
+    return end, lines, {f"v{k}" for k in python}
+
+
+_LOCK = threading.Lock()
+
+
+def _load(source: str, dtype, n_arrays: int, scalars: list, n_outputs: int):
+    """The kernel compiled from ``source``, from numba's cache on disk when it was compiled
+    before (the file is named by the hash of its source and signature)."""
+    import numba
+    from numba import types
+    array = types.Array(numba.from_dtype(np.dtype(dtype)), 1, "C")
+    sig = types.void(*([array] * n_arrays + [
+        types.int64 if isinstance(r[1], int) else types.float64 for r in scalars] +
+        [array] * n_outputs))
+    text = ("import numpy as np\nfrom numba import njit\n\n" + source +
+            "\nkernel = njit(SIG, cache=True, nogil=True)(kernel)\n")
+    digest = hashlib.sha1((text + str(sig)).encode()).hexdigest()[:16]
+    path = os.path.join(cache_dir(), f"k_{digest}.py")
+    with _LOCK:
+        if not os.path.exists(path):
+            tmp = f"{path}.{os.getpid()}.tmp"
+            with open(tmp, "w") as f:
+                f.write(text)
+            os.replace(tmp, path)
+        name = f"graphgrad_kernel_{digest}"
+        module = sys.modules.get(name)
+        if module is None:
+            spec = importlib.util.spec_from_file_location(name, path)
+            module = importlib.util.module_from_spec(spec)
+            module.SIG = sig               # the file reads its signature from here
+            # numba's cache finds the kernel's globals again by module name
+            sys.modules[name] = module
+            spec.loader.exec_module(module)
+    return module.kernel
+
+
+def progress(count: int):
+    """A timer that prints one line if compiling ``count`` kernels takes more than a second."""
+    timer = threading.Timer(1.0, lambda: print(
+        f"ag.compile: numba is compiling {count} fused kernel(s) (cached on disk for next time)",
+        file=sys.stderr, flush=True))
+    timer.daemon = True
+    return timer
