@@ -100,7 +100,8 @@ def solve(a, b):
 
 def _cofactor(a):
     """det(a) a^-T, also where a is singular: from a = U S Vh it is det(U) det(Vh) U diag(prod of
-    the other singular values) Vh (PyTorch's formula for singular inputs)."""
+    the other singular values) Vh, exactly (PyTorch approximates it there by nudging its LU
+    factors' zero pivots by eps)."""
     u, s, vh = np.linalg.svd(a, full_matrices=False)
     u_, vh_ = values(u), values(vh)      # det(U) det(Vh) = +-1
     signs = np.asarray(np.linalg.det(u_) * np.linalg.det(vh_))
