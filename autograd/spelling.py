@@ -243,6 +243,11 @@ def bmm(a, b):
     return _ops().matmul(a, b)
 
 
+def ops_call(name: str, *args):
+    """An op of a family that methods.py does not import at class time (late-bound by name)."""
+    return getattr(_ops(), name)(*args)
+
+
 def dot(a, b):
     ops = _ops()
     if hasattr(ops, "dot"):
