@@ -19,6 +19,7 @@ IMPLS = {
     "graphgrad": ("impl_graphgrad", "make_step", "graphgrad"),
     "graphgrad_tensors": ("impl_graphgrad_tensors", "make_step", "graphgrad (Tensors only)"),
     "graphgrad_compiled": ("impl_graphgrad_compiled", "make_step", "graphgrad compiled (numpy)"),
+    "graphgrad_numba": ("impl_graphgrad_compiled", "make_numba_step", "graphgrad compiled (numba)"),
     "tf_eager": ("impl_tf", "make_eager_step", "TF eager"),
     "tf_function": ("impl_tf", "make_function_step", "tf.function"),
     "torch": ("impl_torch", "make_step", "PyTorch"),
@@ -28,12 +29,12 @@ IMPLS = {
 }
 LABELS = {k: v[2] for k, v in IMPLS.items()}
 
-GROUPS = [["gemm", "graphgrad", "graphgrad_tensors", "graphgrad_compiled"], ["torch"], ["tf_eager", "tf_function"], ["mygrad"], ["jax"],
+GROUPS = [["gemm", "graphgrad", "graphgrad_tensors", "graphgrad_compiled"], ["graphgrad_numba"], ["torch"], ["tf_eager", "tf_function"], ["mygrad"], ["jax"],
           ["micrograd"]]
 
 # Implementations that allocate through NumPy, so tracemalloc sees their memory.
-NUMPY_BASED = {"numpy", "gemm", "graphgrad", "graphgrad_tensors", "graphgrad_compiled", "mygrad",
-               "micrograd"}
+NUMPY_BASED = {"numpy", "gemm", "graphgrad", "graphgrad_tensors", "graphgrad_compiled",
+               "graphgrad_numba", "mygrad", "micrograd"}
 
 
 def configure_threads(threads: int) -> None:

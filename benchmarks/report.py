@@ -9,7 +9,7 @@ from .workloads import WORKLOADS
 
 __all__ = ["write_markdown", "write_chart", "ratio_table", "COLUMNS"]
 
-COLUMNS = ["gemm", "graphgrad", "graphgrad_tensors", "graphgrad_compiled", "tf_eager", "tf_function", "torch", "mygrad", "jax", "micrograd"]
+COLUMNS = ["gemm", "graphgrad", "graphgrad_tensors", "graphgrad_compiled", "graphgrad_numba", "tf_eager", "tf_function", "torch", "mygrad", "jax", "micrograd"]
 MODEL_WORKLOADS = [w.name for w in WORKLOADS if w.kind != "op"]
 
 # The targets for graphgrad: ratio to the floor (mlp_mnist: to its GEMM time).

@@ -84,3 +84,21 @@ def test_a_model_with_the_numba_backend_trains_like_eager():
 def test_unknown_backend_is_refused():
     with pytest.raises(ValueError, match="backend"):
         ag.compile(lambda: None, backend="tpu")
+
+
+def test_a_broadcast_gradient_feeds_a_fused_backward():
+    """sum's gradient is a read-only broadcast view: a kernel gets it as a contiguous copy."""
+    a = ag.tensor(np.linspace(0, 1, 1000, dtype=np.float32), requires_grad=True)
+    b = ag.tensor(np.linspace(1, 2, 1000, dtype=np.float32), requires_grad=True)
+
+    def step():
+        a.grad = b.grad = None
+        loss = (a * b).sum()
+        loss.backward()
+        return loss
+    compiled = ag.compile(step, backend="numba")
+    for _ in range(3):
+        compiled()
+    assert compiled.programs[next(iter(compiled.programs))][0].program.kernels == 1
+    np.testing.assert_array_equal(a.grad, b.data)
+    np.testing.assert_array_equal(b.grad, a.data)

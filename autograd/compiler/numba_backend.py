@@ -156,7 +156,8 @@ def _emit(run, last, kept, names):
     kernel = _load(source, dtype, len(arrays), [r for _, r in scalars.values()], len(outputs))
     k = names.const(kernel, "K")
     lines = [f"v{t} = _empty({shape!r}, {names.const(np.dtype(dtype), 'D')})" for t in outputs]
-    args = [names.ref(r) + ".reshape(-1)" for _, r in inputs.values()]
+    flat = names.const(_flat, "flat")
+    args = [f"{flat}({names.ref(r)})" for _, r in inputs.values()]
     args += [names.ref(r) for _, r in scalars.values()]
     args += [f"v{t}.reshape(-1)" for t in outputs]
     lines.append(f"{k}({', '.join(args)})")
@@ -168,6 +169,14 @@ def _emit(run, last, kept, names):
             lines.append(f"v{target} = {names.ref(r)}")
             python.add(target)
     return end, lines, {f"v{k}" for k in python}
+
+
+def _flat(a: np.ndarray) -> np.ndarray:
+    """A kernel's input as a writeable C-contiguous vector (a broadcast or read-only array, such
+    as sum's gradient, is copied: the kernels take one array type)."""
+    if a.flags.c_contiguous and a.flags.writeable:
+        return a.reshape(-1)
+    return np.array(a, copy=True, order="C").reshape(-1)
 
 
 _LOCK = threading.Lock()
