@@ -1,0 +1,115 @@
+"""ag.compile over nn's layers and losses: a training step through each replays bitwise equal to
+eager (loss, parameters, .grad, optimizer state, buffers), step after step, or is refused where
+the layer computes part of its result with NumPy on ``.data`` (a mask for ``ag.where``), which a
+replay would freeze: never a replay that differs."""
+
+import numpy as np
+import pytest
+
+import autograd as ag
+import nn
+import nn.functional as F
+from test_compile import run_both
+
+REFUSED = "computed outside graphgrad's ops"
+
+
+def run_or_refused(make, batches) -> bool:
+    """True when compiled and eager agree bitwise at every step; False when compile refuses."""
+    try:
+        run_both(make, batches)
+    except ag.CompileError as err:
+        assert REFUSED in str(err), str(err)
+        return False
+    return True
+
+RNG = np.random.default_rng(5)
+
+
+def _step(model, loss_of):
+    opt = nn.optim.Adam(model.parameters(), lr=1e-2)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = loss_of(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    return step, model, opt
+
+
+def _image_batches(shape, classes=3, n=4):
+    return [(RNG.standard_normal(shape).astype(np.float32), RNG.integers(0, classes, shape[0]))
+            for _ in range(n)]
+
+
+class _Attend(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.attn = nn.MultiheadAttention(8, 2, dropout=0.1, batch_first=True)
+        self.norm = nn.LayerNorm(8)
+        self.out = nn.Linear(8, 3)
+
+    def forward(self, x):
+        h, _ = self.attn(x, x, x)
+        return self.out(self.norm(h + x).mean(axis=1))
+
+
+class _Embed(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(10, 6)
+        self.out = nn.Linear(6, 3)
+
+    def forward(self, tokens):
+        return self.out(F.gelu(self.embed(tokens)).mean(axis=1))
+
+
+# Written with a NumPy mask on .data (leaky_relu/elu: `_plain(x) > 0`; smooth_l1/huber:
+# `size.data < beta`): refused until they compare Tensors (`x > 0`), which a replay recomputes.
+MASKS_ON_DATA = {"mlp_leaky_relu", "mlp_elu_softplus", "smooth_l1_loss", "huber_loss"}
+
+CASES = {
+    "conv1d_groupnorm_silu": (lambda: nn.Sequential(
+        nn.Conv1d(2, 4, 3, padding="same"), nn.GroupNorm(2, 4), nn.SiLU(), nn.Flatten(),
+        nn.Linear(4 * 8, 3)),
+        lambda: _image_batches((5, 2, 8))),
+    "conv_transpose_batchnorm2d_maxpool": (lambda: nn.Sequential(
+        nn.ConvTranspose2d(1, 3, 2, stride=2), nn.BatchNorm2d(3), nn.ReLU(),
+        nn.MaxPool2d(2), nn.Flatten(), nn.Linear(3 * 4 * 4, 3)),
+        lambda: _image_batches((4, 1, 4, 4))),
+    "attention_layernorm_dropout": (_Attend, lambda: _image_batches((3, 5, 8))),
+    "embedding_gelu": (_Embed, lambda: [(RNG.integers(0, 10, (4, 7)), RNG.integers(0, 3, 4))
+                                        for _ in range(4)]),
+    "mlp_leaky_relu": (lambda: nn.Sequential(nn.Linear(6, 5), nn.LeakyReLU(0.1), nn.Linear(5, 3)),
+                       lambda: _image_batches((4, 6))),
+    "mlp_elu_softplus": (lambda: nn.Sequential(nn.Linear(6, 5), nn.ELU(), nn.Softplus(),
+                                               nn.Linear(5, 3)),
+                         lambda: _image_batches((4, 6))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_layers_replay_bitwise(name):
+    build, data = CASES[name]
+    batches = data()
+
+    def make():
+        ag.manual_seed(0)
+        return _step(build(), F.cross_entropy)
+    replayed = run_or_refused(make, batches)
+    assert replayed or name in MASKS_ON_DATA, name
+
+
+@pytest.mark.parametrize("loss", ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
+                                  "binary_cross_entropy_with_logits"])
+def test_losses_replay_bitwise(loss):
+    fn = getattr(F, loss)
+    batches = [(RNG.standard_normal((6, 4)).astype(np.float32),
+                (RNG.random((6, 2)) > 0.5).astype(np.float32)) for _ in range(4)]
+
+    def make():
+        ag.manual_seed(0)
+        return _step(nn.Sequential(nn.Linear(4, 2)), fn)
+    replayed = run_or_refused(make, batches)
+    assert replayed or loss in MASKS_ON_DATA, loss
