@@ -14,14 +14,14 @@ import numpy as np
 from . import spelling as _sp
 
 # The ops import Tensor, which inherits from this class: tensor.py binds them once both exist.
-_E = _R = _S = _I = _L = _N = _U = _B = _Q = _T = None
+_E = _R = _S = _I = _L = _N = _U = _B = _Q = _T = _C = None
 
 
 def bind_ops() -> None:
-    global _E, _R, _S, _I, _L, _N, _U, _B, _Q, _T
+    global _E, _R, _S, _I, _L, _N, _U, _B, _Q, _T, _C
     from .ops import elementwise as _E, reduce as _R, shape as _S, index as _I  # noqa: F811
     from .ops import linalg as _L, normalize as _N, unary as _U, binary as _B  # noqa: F811
-    from .ops import rounding as _Q, stats as _T  # noqa: F811
+    from .ops import rounding as _Q, stats as _T, selection as _C  # noqa: F811
 
 
 class TensorMethods:
@@ -104,7 +104,7 @@ class TensorMethods:
     def ndimension(self) -> int: return self.data.ndim
 
     # ---- indexing ------------------------------------------------------------------------------
-    def masked_fill(self, mask, value): return _E.where(mask, value, self)
+    def masked_fill(self, mask, value): return _C.where(mask, value, self)
     def gather(self, dim, index): return _sp.gather(self, dim, index)
     def scatter_add(self, dim, index, src): return _sp.scatter_add(self, dim, index, src)
     def index_select(self, dim, index): return _sp.index_select(self, dim, index)
@@ -138,7 +138,7 @@ class TensorMethods:
     def dot(self, other): return _sp.dot(self, other)
     def diagonal(self, offset=0, axis1=0, axis2=1): return _sp.ops_call("diagonal", self, offset, axis1, axis2)
     def clip(self, lo=None, hi=None, *, min=None, max=None): return _sp.clamp(self, lo, hi, min, max)  # noqa: A002
-    def clamp(self, min=None, max=None): return _E.clip(self, min, max)  # noqa: A002
+    def clamp(self, min=None, max=None): return _C.clip(self, min, max)  # noqa: A002
 
     # ---- elementwise functions -----------------------------------------------------------------
     def exp(self): return _E.exp(self)
@@ -156,8 +156,8 @@ class TensorMethods:
     def sign(self): return _E.sign(self)
     def negative(self): return _E.negative(self)
     def neg(self): return _E.negative(self)
-    def maximum(self, other): return _E.maximum(self, other)
-    def minimum(self, other): return _E.minimum(self, other)
+    def maximum(self, other): return _C.maximum(self, other)
+    def minimum(self, other): return _C.minimum(self, other)
     def square(self): return _U.square(self)
     def cbrt(self): return _U.cbrt(self)
     def reciprocal(self): return _U.reciprocal(self)

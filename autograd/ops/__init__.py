@@ -6,11 +6,11 @@ from __future__ import annotations
 from . import routing
 from . import pad  # np.pad's modes and np.linspace
 from . import (binary, elementwise, index, join, linalg, normalize, norms, reduce, rounding,
-               select, shape, stats, unary)
+               select, selection, shape, stats, unary)
 # The family modules, taken before the star imports: a family may export a function named like a
 # module (select.select is np.select's op).
-_FAMILIES = (elementwise, unary, rounding, binary, reduce, stats, norms, normalize, shape, join,
-             index, select, pad, linalg)
+_FAMILIES = (elementwise, selection, unary, rounding, binary, reduce, stats, norms, normalize, shape,
+             join, index, select, pad, linalg)
 from .binary import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
 from .index import *  # noqa: F401,F403
@@ -22,6 +22,7 @@ from .norms import *  # noqa: F401,F403
 from .reduce import *  # noqa: F401,F403
 from .rounding import *  # noqa: F401,F403
 from .select import *  # noqa: F401,F403
+from .selection import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
 from .stats import *  # noqa: F401,F403
 from .unary import *  # noqa: F401,F403

@@ -15,7 +15,8 @@ import operator
 import numpy as np
 
 from ..engine import Op, apply
-from .elementwise import astype, where
+from .elementwise import astype
+from .selection import where
 from .reduce import max as _max, mean as _mean, min as _min
 from .routing import implements, strip_tensors
 from .shape import as_tensor, broadcast_to, concatenate, moveaxis, pad as _pad_constant

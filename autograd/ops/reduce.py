@@ -11,8 +11,8 @@ import math
 import numpy as np
 
 from ..engine import Op, apply
-from .elementwise import astype as _astype, maximum as _maximum, minimum as _minimum, quiet_exp
-from .elementwise import where as _where
+from .elementwise import astype as _astype, quiet_exp
+from .selection import maximum as _maximum, minimum as _minimum, where as _where
 from .routing import implements, no_out
 
 __all__ = ["sum", "mean", "max", "min", "prod", "var", "std", "logsumexp", "cumsum", "argmax",

@@ -14,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..engine import Op, apply, dispatch
-from .elementwise import astype, where
+from .elementwise import astype
+from .selection import where
 from .index import ScatterAdd
 from .reduce import normalize_axes
 from .routing import implements, no_out

@@ -7,7 +7,8 @@ import numpy as np
 
 from ..engine import apply
 from .cumulative import cumprod
-from .elementwise import _plain, where as _where
+from .elementwise import _plain
+from .selection import where as _where
 from .reduce import _Reduction, _ddof, _unsupported, cumsum, prod, sum as _sum
 from .routing import implements, no_out
 
