@@ -267,13 +267,19 @@ def spd(n, batch=()):
     return x @ np.swapaxes(x, -1, -2) + n * np.eye(n)
 
 
-def test_cholesky_forms_and_symmetric_gradient():
+def test_cholesky_forms_and_the_gradient_of_the_triangle_read():
     a = spd(3, (2,))
     close(np.linalg.cholesky(leaf(a)), np.linalg.cholesky(a))
     close(np.linalg.cholesky(leaf(a), upper=True), np.linalg.cholesky(a, upper=True))
-    x = leaf(a)
-    (g,) = ag.grad((np.linalg.cholesky(x) * rand(2, 3, 3)).sum(), x)
-    np.testing.assert_allclose(g.data, np.swapaxes(g.data, -1, -2), atol=1e-12)
+    weights = rand(2, 3, 3)
+    for upper in (False, True):
+        x = leaf(a)
+        (g,) = ag.grad((np.linalg.cholesky(x, upper=upper) * weights).sum(), x)
+        # NumPy ignores the other triangle, so its entries get no gradient; the read ones get
+        # the symmetric gradient folded onto them (checked against differences in test_op_grads).
+        other = np.tril(np.ones((3, 3)), -1) if upper else np.triu(np.ones((3, 3)), 1)
+        assert not np.any(g.data * other)
+        assert np.all(np.abs(g.data * (1 - other)).sum(axis=(-1, -2)) > 0)
     # It reads one triangle, as NumPy's does: the other one's values do not matter.
     lower_only = np.tril(a) + np.triu(rand(2, 3, 3), 1)
     close(np.linalg.cholesky(leaf(lower_only)), np.linalg.cholesky(a))
@@ -432,3 +438,27 @@ def test_qr_of_a_rank_deficient_matrix_has_no_gradient():
     q, r = np.linalg.qr(x)
     with pytest.raises(np.linalg.LinAlgError):
         ag.grad((q * rand(2, 2)).sum(), x)
+
+
+ONE_TRIANGLE = {
+    "eigvalsh": lambda m, w: (np.linalg.eigvalsh(m) * w[0]).sum(),
+    "eigvalsh[U]": lambda m, w: (np.linalg.eigvalsh(m, "U") * w[0]).sum(),
+    "eigh[vectors]": lambda m, w: ((lambda v: (v @ (v.T * w[0][:, None])) * w)(
+        np.linalg.eigh(m)[1])).sum(),
+    "eigh[U, vectors]": lambda m, w: ((lambda v: (v * v) * w)(np.linalg.eigh(m, "U")[1])).sum(),
+    "cholesky": lambda m, w: (np.linalg.cholesky(m) * w).sum(),
+    "cholesky[upper]": lambda m, w: (np.linalg.cholesky(m, upper=True) * w).sum(),
+    "pinv[hermitian]": lambda m, w: (np.linalg.pinv(m, hermitian=True) * w).sum(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ONE_TRIANGLE))
+def test_functions_reading_one_triangle_have_numpys_gradient_on_any_input(name):
+    """NumPy reads one triangle of the input: the gradient is that of NumPy's function of all
+    entries (zero on the ignored triangle), also for a non-symmetric input (as HIPS checks)."""
+    rng = np.random.default_rng(3)
+    base = rng.standard_normal((4, 4))
+    m = base @ base.T + 4 * np.eye(4) + np.triu(rng.standard_normal((4, 4)), 1)  # not symmetric
+    w = rng.standard_normal((4, 4))
+    f = ONE_TRIANGLE[name]
+    assert ag.gradcheck(lambda t: f(t, w), [leaf(m)])

@@ -5,8 +5,10 @@ needs the other factors recomputes them with the routed NumPy call (``np.linalg.
 its saved input: on arrays that is NumPy (deterministic, so the same factors as the forward); under
 ``create_graph`` it records graphgrad ops, which makes the gradient differentiable again.
 
-Conventions (PyTorch's): cholesky and eigh read one triangle of their input but get the symmetric
-gradient (the gradient with respect to symmetric perturbations).  Where a gradient is undefined --
+Conventions: cholesky, eigh and eigvalsh read one triangle of their input (NumPy ignores the
+other), so their gradient is NumPy's own: zero on the triangle that is not read, and on the one
+that is, the symmetric gradient S of PyTorch folded onto it (S_ij + S_ji below the diagonal,
+S_ii on it).  For a symmetric input, moved symmetrically, both give the same derivative.  Where a gradient is undefined --
 repeated eigenvalues for eigenvectors, repeated singular values for U and Vh, zero singular values
 for U and Vh of a non-square matrix -- the formulas divide by zero unguarded, as PyTorch's do,
 giving inf or nan.  Eigenvalues and singular values alone are differentiable everywhere they are
@@ -20,7 +22,7 @@ import numpy as np
 from ...engine import Op, apply
 from ..routing import implements
 from .products import _mT, values
-from .solve import _no_complex, lapack
+from .solve import _no_complex, lapack, onto_triangle
 
 __all__ = ["cholesky", "qr", "eigh", "eigvalsh", "svd", "svdvals"]
 
@@ -63,13 +65,14 @@ class Cholesky(Op):
         p = (_mT(low) @ g) * _tril(n, g.dtype)
         phi = 0.5 * (p + _mT(p * _tril(n, g.dtype, -1)))
         linv = np.linalg.inv(low)
-        return _mT(linv) @ phi @ linv
+        return onto_triangle(_mT(linv) @ phi @ linv, self.upper)
 
 
 @implements(np.linalg.cholesky)
 def cholesky(a, /, *, upper=False):
     """np.linalg.cholesky (reads the lower triangle, the upper for upper=True): the symmetric
-    gradient dA = L^-T Phi(L^T G) L^-1, Phi taking the lower triangle with its diagonal halved."""
+    gradient S = L^-T Phi(L^T G) L^-1, Phi taking the lower triangle with its diagonal halved,
+    folded onto the triangle read."""
     _no_complex("cholesky", a)
     return apply(Cholesky, a, upper=bool(upper))
 
@@ -93,7 +96,7 @@ class EighValues(Op):
 
     def backward(self, g):
         v = np.linalg.eigh(self.inputs[0], UPLO=self.uplo)[1]
-        return (v * g[..., None, :]) @ _mT(v)
+        return onto_triangle((v * g[..., None, :]) @ _mT(v), self.uplo == "U")
 
 
 class EighVectors(Op):
@@ -111,13 +114,14 @@ class EighVectors(Op):
         gap = w[..., None, :] - w[..., :, None] + _eye(w.shape[-1], g.dtype)
         with np.errstate(divide="ignore", invalid="ignore"):   # repeated eigenvalues: inf/nan
             inner = 0.5 * (x - _mT(x)) / gap
-            return v @ inner @ _mT(v)
+            return onto_triangle(v @ inner @ _mT(v), self.uplo == "U")
 
 
 @implements(np.linalg.eigh)
 def eigh(a, UPLO="L"):
     """np.linalg.eigh of symmetric matrices (reading the UPLO triangle): EighResult(eigenvalues,
-    eigenvectors).  Symmetric gradients: dA = V (diag(G_w) + F o skew(V^T G_V)) V^T with
+    eigenvectors).  The symmetric gradient V (diag(G_w) + F o skew(V^T G_V)) V^T, folded onto the
+    triangle read, with
     F_ij = 1/(w_j - w_i).  The eigenvectors' gradient is undefined at repeated eigenvalues, where
     it is inf/nan as PyTorch's; the eigenvalues' stays finite.  Eigenvectors are defined up to sign,
     so only functions invariant to those signs (v v^T, ...) have a meaningful gradient."""
@@ -129,7 +133,7 @@ def eigh(a, UPLO="L"):
 
 @implements(np.linalg.eigvalsh)
 def eigvalsh(a, UPLO="L"):
-    """np.linalg.eigvalsh (reading the UPLO triangle): dA = V diag(G) V^T, symmetric."""
+    """np.linalg.eigvalsh (reading the UPLO triangle): V diag(G) V^T folded onto that triangle."""
     _no_complex("eigvalsh", a)
     _check_uplo("eigvalsh", UPLO)
     return apply(EighValues, a, uplo=UPLO, vectors=False)

@@ -233,9 +233,20 @@ def _pinv_adjoint(a, p, g):
     return out + y - (y @ p) @ a
 
 
+def onto_triangle(sym, upper: bool):
+    """The gradient with respect to the entries NumPy reads (one triangle), from the symmetric
+    gradient: an entry off the diagonal stands for both S_ij and S_ji (works on Tensors)."""
+    n = sym.shape[-1]
+    below = np.tril(np.ones((n, n), dtype=sym.dtype), -1)
+    if upper:
+        below = below.T
+    return (sym + _mT(sym)) * below + sym * np.eye(n, dtype=sym.dtype)
+
+
 class Pinv(Op):
     """Moore-Penrose inverse (constant rank): dA = -P^T G P^T + (I - AP) G^T P P^T
-    + P^T P G^T (I - PA); symmetrised for hermitian=True"""
+    + P^T P G^T (I - PA); for hermitian=True (NumPy reads the lower triangle) symmetrised and
+    folded onto it"""
     save_inputs = True
     save_output = True
 
@@ -244,15 +255,22 @@ class Pinv(Op):
         return lapack("pinv", np.linalg.pinv, a, **kw)
 
     def backward(self, g):
-        ga = _pinv_adjoint(self.inputs[0], self.output, g)
-        return 0.5 * (ga + _mT(ga)) if self.kw.get("hermitian") else ga
+        a = self.inputs[0]
+        if self.kw.get("hermitian"):   # the matrix NumPy used: the lower triangle, mirrored
+            n = a.shape[-1]
+            a = a * np.tril(np.ones((n, n), dtype=a.dtype)) + _mT(
+                a * np.tril(np.ones((n, n), dtype=a.dtype), -1))
+        ga = _pinv_adjoint(a, self.output, g)
+        if self.kw.get("hermitian"):
+            return onto_triangle(0.5 * (ga + _mT(ga)), upper=False)
+        return ga
 
 
 @implements(np.linalg.pinv)
 def pinv(a, rcond=None, hermitian=False, *, rtol=np._NoValue):
     """np.linalg.pinv: the gradient of the Moore-Penrose inverse where the rank is constant
-    (singular values cut off by rcond/rtol count as exact zeros); hermitian=True reads one
-    triangle and gets the symmetric gradient, as torch.linalg.pinv."""
+    (singular values cut off by rcond/rtol count as exact zeros); hermitian=True reads the lower
+    triangle, and the gradient is the symmetric one folded onto it."""
     _no_complex("pinv", a)
     kw = {"hermitian": bool(hermitian)}
     if rcond is not None:
