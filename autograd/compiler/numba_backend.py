@@ -213,10 +213,10 @@ def _load(source: str, dtype, n_arrays: int, scalars: list, n_outputs: int):
     return module.kernel
 
 
-def progress(count: int):
-    """A timer that prints one line if compiling ``count`` kernels takes more than a second."""
+def progress():
+    """A timer that prints one line if compiling a program's kernels takes more than a second."""
     timer = threading.Timer(1.0, lambda: print(
-        f"ag.compile: numba is compiling {count} fused kernel(s) (cached on disk for next time)",
+        f"ag.compile: numba is compiling fused kernels (cached in {cache_dir()} for next time)",
         file=sys.stderr, flush=True))
     timer.daemon = True
     return timer

@@ -257,7 +257,7 @@ class Program:
         runs = {}
         if self.fuse and not trace:
             from . import numba_backend
-            timer = numba_backend.progress(1)
+            timer = numba_backend.progress()
             timer.start()
             try:
                 runs = numba_backend.plan_runs(self.steps, rules, last, kept, self.meta, names)
