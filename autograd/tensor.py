@@ -13,7 +13,7 @@ import numpy as np
 from .methods import TensorMethods
 from .spelling import check_device as _check_device
 
-__all__ = ["Tensor", "tensor"]
+__all__ = ["Tensor", "tensor", "GraphMutationError"]
 
 
 def _check_grad_dtype(dtype: np.dtype, what: str) -> None:
@@ -49,6 +49,12 @@ def _to_array(data: Any, dtype) -> np.ndarray:
         raise TypeError(f"Tensor: unsupported dtype {arr.dtype} (only bool, integer and floating "
                         f"point data; got a {type(data).__name__})")
     return arr
+
+
+class GraphMutationError(RuntimeError, TypeError):
+    """An in-place change that would corrupt a graph or drop a gradient.  A RuntimeError, as in
+    PyTorch; also a TypeError, as NumPy-autodiff libraries (HIPS autograd) raise for assignment
+    into a traced array."""
 
 
 class _Size(int):
@@ -278,11 +284,11 @@ class Tensor(TensorMethods):
                     f"{self.shape}, {self.dtype})")
             fix = ("update it under `with ag.no_grad():`, as optimizers do" if self._node is None
                    else "use the out-of-place form (x = x + y rather than x += y)")
-            raise RuntimeError(f"{name}: {what} cannot be changed in place: it would corrupt the "
+            raise GraphMutationError(f"{name}: {what} cannot be changed in place: it would corrupt the "
                                f"graph; {fix}")
         if isinstance(other, Tensor):
             if other.requires_grad and _STATE.enabled:
-                raise RuntimeError(
+                raise GraphMutationError(
                     f"{name}: writing a Tensor that requires grad (shape {other.shape}) into one "
                     f"that does not (shape {self.shape}) would drop its gradient; use the "
                     "out-of-place form (x = x + y)")
@@ -347,13 +353,13 @@ class Tensor(TensorMethods):
         under no_grad, as optimizers do).  The change bumps the memory's version, so a graph that
         saved this array for backward raises there instead of returning a wrong gradient."""
         if self._node is not None or (self.requires_grad and _STATE.enabled):
-            raise RuntimeError(
+            raise GraphMutationError(
                 f"setitem: in-place assignment into a tensor that requires grad (shape {self.shape}, "
                 f"{self.dtype}) would corrupt its graph; build a new tensor with ag.where or "
                 "concatenate, or assign under no_grad / into .detach()")
         if isinstance(value, Tensor):
             if value.requires_grad and _STATE.enabled:
-                raise RuntimeError(
+                raise GraphMutationError(
                     f"setitem: assigning a tensor that requires grad (shape {value.shape}) into one "
                     f"that does not (shape {self.shape}) would drop its gradient; build the result "
                     "with ag.where, concatenate or stack instead")

@@ -424,3 +424,21 @@ ROWS += [
     OpSpec("einsum[sublist]", lambda *xs, subscripts: np.einsum(*sublist_args(xs, subscripts)),
            arity=None, cases=einsum_cases(), reference=SAME),
 ]
+
+
+# np.fft's real-valued shifts (the transforms are complex: refused)
+@st.composite
+def _fftshift_params(draw, shapes):
+    ndim = len(shapes[0])
+    axes = draw(st.one_of(st.none(), st.integers(-ndim, ndim - 1),
+                          st.lists(st.integers(0, ndim - 1), min_size=1, unique=True).map(tuple)))
+    return {"axes": axes}
+
+
+ROWS += [
+    # NumPy's own fftshift fails on 0-d arrays: at least one axis
+    OpSpec("fftshift", lambda x, axes: np.fft.fftshift(x, axes), shapes=one_shape(min_dims=1),
+           params=_fftshift_params, reference=SAME),
+    OpSpec("ifftshift", lambda x, axes: np.fft.ifftshift(x, axes), shapes=one_shape(min_dims=1),
+           params=_fftshift_params, reference=SAME),
+]

@@ -33,9 +33,13 @@ CONVERSIONS = ["asarray", "asanyarray", "array", "ascontiguousarray", "asfortran
                "asarray_chkfinite", "require", "asmatrix", "isfortran"]
 
 
+NOT_ARRAY_FUNCTIONS |= {"fftfreq", "rfftfreq"}   # np.fft's: of a length, not an array
+
+
 def numpy_callables():
     found = []
-    for module, names in ((np, np.__all__), (np.linalg, np.linalg.__all__)):
+    for module, names in ((np, np.__all__), (np.linalg, np.linalg.__all__),
+                          (np.fft, np.fft.__all__)):
         for name in names:
             f = getattr(module, name, None)
             if name in NOT_ARRAY_FUNCTIONS or name in CONVERSIONS or not callable(f):
@@ -71,6 +75,13 @@ def leaves_of(result):
 def refused(err: TypeError, f) -> bool:
     return str(err).startswith(routing.numpy_name(f) if not isinstance(f, np.ufunc)
                                else f"np.{f.__name__}") and "graphgrad" in str(err)
+
+
+def test_complex_valued_functions_are_refused_as_complex():
+    t = leaf([[2.0, 1.0], [0.5, 3.0]])
+    for f in routing.COMPLEX_RESULTS:
+        with pytest.raises(TypeError, match="complex"):
+            f(t)
 
 
 @pytest.mark.parametrize("f", numpy_callables())

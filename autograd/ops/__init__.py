@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from . import routing
 from . import pad  # np.pad's modes and np.linspace
-from . import (binary, elementwise, index, join, linalg, normalize, norms, reduce, rounding,
+from . import (binary, elementwise, fft, index, join, linalg, normalize, norms, reduce, rounding,
                select, selection, shape, stats, unary)
 # The family modules, taken before the star imports: a family may export a function named like a
 # module (select.select is np.select's op).
 _FAMILIES = (elementwise, selection, unary, rounding, binary, reduce, stats, norms, normalize, shape,
-             join, index, select, pad, linalg)
+             join, index, select, pad, linalg, fft)
 from .binary import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
+from .fft import *  # noqa: F401,F403
 from .index import *  # noqa: F401,F403
 from .join import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403

@@ -21,7 +21,7 @@ import inspect
 
 import numpy as np
 
-__all__ = ["implements", "UFUNCS", "FUNCTIONS", "INSPECTION", "call_ufunc", "call_function",
+__all__ = ["implements", "UFUNCS", "FUNCTIONS", "INSPECTION", "COMPLEX_RESULTS", "call_ufunc", "call_function",
            "no_out", "strip_tensors"]
 
 UFUNCS: dict = {}       # np.<ufunc> -> graphgrad function taking the ufunc's inputs
@@ -92,6 +92,13 @@ INSPECTION: dict = {
         np.shares_memory, np.isscalar)},
 }
 
+# NumPy functions whose values are complex (in general): refused as complex numbers are, with a
+# message that says so rather than "no op".
+COMPLEX_RESULTS = frozenset([
+    np.fft.fft, np.fft.ifft, np.fft.rfft, np.fft.irfft, np.fft.hfft, np.fft.ihfft, np.fft.fft2,
+    np.fft.ifft2, np.fft.fftn, np.fft.ifftn, np.fft.rfft2, np.fft.irfft2, np.fft.rfftn,
+    np.fft.irfftn, np.linalg.eig, np.linalg.eigvals, np.roots])
+
 _UFUNC_DEFAULTS = {"casting": "same_kind", "order": "K", "subok": True}
 
 
@@ -149,6 +156,10 @@ def call_function(func, args, kwargs):
         return _wrap(result) if kind == _TENSOR else result
     handler = FUNCTIONS.get(func)
     if handler is None:
+        if func in COMPLEX_RESULTS:
+            raise TypeError(f"{numpy_name(func)}: its values are complex, and graphgrad refuses "
+                            "complex numbers (tensors hold real data); for the real symmetric case "
+                            "use np.linalg.eigh/eigvalsh, or call NumPy on t.data")
         raise _refused(numpy_name(func))
     try:
         return handler(*args, **kwargs)
