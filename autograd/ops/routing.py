@@ -157,9 +157,10 @@ def call_function(func, args, kwargs):
     handler = FUNCTIONS.get(func)
     if handler is None:
         if func in COMPLEX_RESULTS:
+            hint = ("np.linalg.eigh/eigvalsh for a symmetric matrix, or " if func in
+                    (np.linalg.eig, np.linalg.eigvals) else "")
             raise TypeError(f"{numpy_name(func)}: its values are complex, and graphgrad refuses "
-                            "complex numbers (tensors hold real data); for the real symmetric case "
-                            "use np.linalg.eigh/eigvalsh, or call NumPy on t.data")
+                            f"complex numbers (tensors hold real data); use {hint}NumPy on t.data")
         raise _refused(numpy_name(func))
     try:
         return handler(*args, **kwargs)
