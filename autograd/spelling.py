@@ -18,6 +18,44 @@ values_indices = namedtuple("values_indices", ["values", "indices"])
 values_indices.__doc__ = "PyTorch's (values, indices) result of max/min/sort/median with dim=."
 
 
+class Size(int):
+    """x.size: NumPy's element count, an int.  Calling it, as PyTorch's x.size(0), says so."""
+    __slots__ = ()
+
+    def __call__(self, dim=None):
+        spelled = "x.shape" if dim is None else f"x.shape[{dim}]"
+        raise TypeError(f"x.size is NumPy's element count ({int(self)}), not a method; for "
+                        f"PyTorch's x.size({'' if dim is None else dim}) use {spelled}")
+
+
+# PyTorch names that graphgrad spells differently: the AttributeError says how.
+HINTS = {
+    "t": "x.T (all axes reversed) or x.mT (the last two swapped)",
+    "cuda": "nothing: graphgrad computes on the CPU with NumPy (x.cpu() and x.to('cpu') work)",
+    "nelement": "x.size or x.numel()",
+    "type": "x.astype(dtype) (or x.float(), x.double(), x.long())",
+    "new_zeros": "ag.zeros_like(x) or ag.zeros(shape, dtype=x.dtype)",
+    "new_ones": "ag.ones_like(x) or ag.ones(shape, dtype=x.dtype)",
+    "new_full": "ag.full_like(x, value)",
+    "new_tensor": "ag.tensor(data, dtype=x.dtype)",
+    "repeat_interleave": "x.repeat(n, axis) (NumPy's repeat)",
+    "masked_select": "x[mask]",
+    "detach_": "x = x.detach()",
+    "element_size": "x.dtype.itemsize",
+    "get_device": "nothing: graphgrad tensors live on the CPU",
+    "norm": "ag.norm(x, ord, axis) (np.linalg.norm's meaning)",
+    "unsqueeze_": "x = x.unsqueeze(dim)",
+    "squeeze_": "x = x.squeeze(dim=...)",
+    "transpose_": "x = x.swapaxes(a, b)",
+    "exp_": "x = x.exp()",
+    "relu_": "x = x.relu()",
+    "sigmoid_": "x = x.sigmoid()",
+    "tanh_": "x = x.tanh()",
+    "pow_": "x = x ** p",
+    "neg_": "x = -x",
+}
+
+
 def _ops():
     from . import ops
     return ops

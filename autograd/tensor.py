@@ -11,6 +11,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .methods import TensorMethods
+from . import spelling as _sp
 from .spelling import check_device as _check_device
 
 __all__ = ["Tensor", "tensor", "GraphMutationError"]
@@ -55,44 +56,6 @@ class GraphMutationError(RuntimeError, TypeError):
     """An in-place change that would corrupt a graph or drop a gradient.  A RuntimeError, as in
     PyTorch; also a TypeError, as NumPy-autodiff libraries (HIPS autograd) raise for assignment
     into a traced array."""
-
-
-class _Size(int):
-    """x.size: NumPy's element count, an int.  Calling it, as PyTorch's x.size(0), says so."""
-    __slots__ = ()
-
-    def __call__(self, dim=None):
-        spelled = "x.shape" if dim is None else f"x.shape[{dim}]"
-        raise TypeError(f"x.size is NumPy's element count ({int(self)}), not a method; for "
-                        f"PyTorch's x.size({'' if dim is None else dim}) use {spelled}")
-
-
-# PyTorch names that graphgrad spells differently: the AttributeError says how.
-_HINTS = {
-    "t": "x.T (all axes reversed) or x.mT (the last two swapped)",
-    "cuda": "nothing: graphgrad computes on the CPU with NumPy (x.cpu() and x.to('cpu') work)",
-    "nelement": "x.size or x.numel()",
-    "type": "x.astype(dtype) (or x.float(), x.double(), x.long())",
-    "new_zeros": "ag.zeros_like(x) or ag.zeros(shape, dtype=x.dtype)",
-    "new_ones": "ag.ones_like(x) or ag.ones(shape, dtype=x.dtype)",
-    "new_full": "ag.full_like(x, value)",
-    "new_tensor": "ag.tensor(data, dtype=x.dtype)",
-    "repeat_interleave": "x.repeat(n, axis) (NumPy's repeat)",
-    "masked_select": "x[mask]",
-    "detach_": "x = x.detach()",
-    "element_size": "x.dtype.itemsize",
-    "get_device": "nothing: graphgrad tensors live on the CPU",
-    "norm": "ag.norm(x, ord, axis) (np.linalg.norm's meaning)",
-    "unsqueeze_": "x = x.unsqueeze(dim)",
-    "squeeze_": "x = x.squeeze(dim=...)",
-    "transpose_": "x = x.swapaxes(a, b)",
-    "exp_": "x = x.exp()",
-    "relu_": "x = x.relu()",
-    "sigmoid_": "x = x.sigmoid()",
-    "tanh_": "x = x.tanh()",
-    "pow_": "x = x ** p",
-    "neg_": "x = -x",
-}
 
 
 class _HookHandle:
@@ -154,7 +117,7 @@ class Tensor(TensorMethods):
     shape = property(lambda self: self.data.shape)
     dtype = property(lambda self: self.data.dtype)
     ndim = property(lambda self: self.data.ndim)
-    size = property(lambda self: _Size(self.data.size),
+    size = property(lambda self: _sp.Size(self.data.size),
                     doc="NumPy's element count (PyTorch's x.size(0) is x.shape[0]).")
     is_leaf = property(lambda self: self._node is None, doc="True unless made by a recorded op.")
     grad_fn = property(lambda self: self._node, doc="The node that made this tensor, or None.")
@@ -266,7 +229,7 @@ class Tensor(TensorMethods):
 
     def __getattr__(self, name: str):
         # Only called for names that do not exist: a PyTorch habit gets graphgrad's spelling.
-        hint = _HINTS.get(name)
+        hint = _sp.HINTS.get(name)
         if hint is not None:
             raise AttributeError(f"'Tensor' object has no attribute {name!r}; graphgrad spells it "
                                  f"{hint}")
