@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HYPOTHESIS_PROFILE ?= ci
 export HYPOTHESIS_PROFILE
 
-.PHONY: demo test test-fast bench bench-smoke dot chromium playground clean
+.PHONY: demo test test-fast test-reference bench bench-smoke dot chromium playground clean
 
 $(VENV)/.installed-core: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -69,6 +69,11 @@ $(BENCH_VENV)/.installed-bench: pyproject.toml
 
 bench: $(BENCH_VENV)/.installed-bench
 	$(BENCH_ENV) $(BENCH_PY) -m benchmarks.run --threads $(BENCH_THREADS) --out benchmarks
+
+# The optional reference tests against real PyTorch (layers, losses, optimizers with copied
+# weights) run in the benchmark venv, the one that has torch.
+test-reference: $(BENCH_VENV)/.installed-bench
+	$(BENCH_PY) -m pytest -q -m reference tests/test_nn_reference_torch.py
 
 bench-smoke: $(VENV)/.installed-core
 	$(PY) -m benchmarks.run --smoke --out "$$(mktemp -d)"
