@@ -18,6 +18,8 @@ early as eager frees its graph.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from ..engine import note_mutation, unbroadcast
@@ -33,7 +35,8 @@ class Names:
     def __init__(self) -> None:
         self.ns: dict = {"_new": object.__new__, "_asarray": np.asarray, "_array": np.array,
                          "_unbroadcast": unbroadcast, "_make": Tensor._make, "_np": np,
-                         "_note": note_mutation, "_empty": np.empty}
+                         "_note": note_mutation, "_empty": np.empty,
+                         "_ndarray": np.ndarray}
         self._ids: dict[int, str] = {}
 
     def const(self, obj, hint: str = "k") -> str:
@@ -190,6 +193,14 @@ class Step:
         raise AssertionError(kind)
 
 
+def _fits(rule, ins) -> bool:
+    """Whether a forward's inputs are what its inline formulas name: every placeholder an input,
+    none of them an omitted (None) one, as linear's bias may be."""
+    text = " ".join((rule[0],) + tuple(rule[1]))
+    n = max((int(j) for j in re.findall(r"\{(\d+)\}", text)), default=-1) + 1
+    return n <= len(ins) and not any(r[0] == "c" and r[1] is None for r in ins[:n])
+
+
 def _made_in(var: str, defined: set) -> bool:
     return var in defined
 
@@ -226,7 +237,7 @@ class Program:
         for step in self.steps:
             if step.kind == "forward":
                 rule = inline_rule(step.data[0])
-                if rule is not None and step.data[2] is None:
+                if rule is not None and step.data[2] is None and _fits(rule, step.data[1]):
                     rules[step.node if step.node is not None else id(step)] = (rule, step)
         return rules
 
