@@ -38,6 +38,7 @@ class Names:
                          "_note": note_mutation, "_empty": np.empty,
                          "_ndarray": np.ndarray}
         self._ids: dict[int, str] = {}
+        self._typed: dict = {}
 
     def const(self, obj, hint: str = "k") -> str:
         name = self._ids.get(id(obj))
@@ -45,6 +46,14 @@ class Names:
             name = f"{hint}{len(self._ids)}"
             self._ids[id(obj)] = name
             self.ns[name] = obj
+        return name
+
+    def typed(self, value, dtype) -> str:
+        """A 0-d array of ``dtype`` holding ``value``, named once per (value, dtype)."""
+        key = (type(value), value, np.dtype(dtype).str)
+        name = self._typed.get(key)
+        if name is None:
+            name = self._typed[key] = self.const(np.array(value, dtype=dtype), "z")
         return name
 
     def ref(self, r) -> str:
@@ -105,17 +114,22 @@ class Step:
         self.defines = tuple(defines)
         self.key = key
 
-    def inline(self, names: Names, rule, forward: "Step | None" = None) -> list[str]:
+    def inline(self, names: Names, rule, forward: "Step | None" = None,
+               meta: dict | None = None) -> list[str]:
         """The step written with its op's inline rule (lowerings.py): a forward as one NumPy
-        expression, a backward as one per input that gets a gradient."""
+        expression, a backward as one per input that gets a gradient.  ``meta`` (slot -> shape,
+        dtype at capture) lets a Python-number operand become a 0-d array of the float dtype it
+        meets (``_typed``)."""
+        meta = meta or {}
         if self.kind == "forward":
             cls, ins, params, out, parents, as_array = self.data
-            line = f"v{out} = " + rule[0].format(*map(names.ref, ins))
+            line = f"v{out} = " + _typed(rule[0], dict(enumerate(ins)), meta.get(out), names, meta)
             return [line] + ([f"v{out} = _asarray(v{out})"] if as_array else [])
         g, outs, _ = self.data
         ins, y = forward.data[1], forward.data[3]
-        inputs = [names.ref(r) for r in ins]
-        return [f"v{k} = " + rule[1][i].format(*inputs, g=names.ref(g), y=f"v{y}")
+        operands = dict(enumerate(ins))
+        operands.update(g=g, y=("v", y))
+        return [f"v{k} = " + _typed(rule[1][i], operands, meta.get(k), names, meta)
                 for i, k in enumerate(outs) if k is not None]
 
     def code(self, names: Names) -> list[str]:
@@ -191,6 +205,43 @@ class Step:
                 return [call]
             return [f"v{out} = {call}" + (".data" if tensor_out else "")]
         raise AssertionError(kind)
+
+
+_PLACE = re.compile(r"\{(\w+)\}")
+
+
+def _dtype_of(r, meta):
+    if r[0] == "v":
+        m = meta.get(r[1])
+        return None if m is None else m[1]
+    if r[0] == "t":
+        return r[1].data.dtype
+    return None
+
+
+def _typed(formula: str, operands: dict, result, names: Names, meta: dict) -> str:
+    """``formula`` with its operands named.  NumPy converts a Python number met by a float array
+    to the array's dtype at every call (about 0.25 us of a 0.45 us ``a * 1.1`` on 16 floats); where
+    every array the formula reads has the result's float dtype D, the number is given as a 0-d
+    array of D made once (and ``1 - `` as D's one), which is the same cast made ahead: the
+    values are bitwise those of the eager call.  Anything else is left as eager writes it."""
+    used = {m: operands[int(m) if m.isdigit() else m] for m in _PLACE.findall(formula)}
+    kinds = {m: _dtype_of(r, meta) for m, r in used.items() if r[0] != "c"}
+    text = {m: names.ref(r) for m, r in used.items()}
+    dtype = None if result is None else result[1]
+    if (dtype is not None and dtype.kind == "f" and kinds
+            and all(d == dtype for d in kinds.values())):
+        top = float(np.finfo(dtype).max)
+        for m, r in used.items():
+            v = r[1]
+            if r[0] == "c" and type(v) in (int, float) and (
+                    abs(v) <= 2 ** 24 if type(v) is int else abs(v) <= top):
+                text[m] = names.typed(v, dtype)
+        formula = formula.replace("(1 - ", "(" + names.typed(1, dtype) + " - ")
+    for fn in set(re.findall(r"_np\.(\w+)\(", formula)):     # a global, not _np's attribute
+        names.ns.setdefault("_np_" + fn, getattr(np, fn))
+        formula = formula.replace(f"_np.{fn}(", f"_np_{fn}(")
+    return _PLACE.sub(lambda m: text[m.group(1)], formula)
 
 
 def _fits(rule, ins) -> bool:
@@ -300,7 +351,7 @@ class Program:
             lines.append(f"    # {i}: {step.label}")
             inline = rules.get(step.node if step.node is not None else id(step))
             if inline is not None and step.kind in ("forward", "backward"):
-                code = step.inline(names, inline[0], inline[1])
+                code = step.inline(names, inline[0], inline[1], self.meta)
             else:
                 code = step.code(names)
             lines += ["    " + line for line in code]
