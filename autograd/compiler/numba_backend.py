@@ -74,8 +74,10 @@ def _kind(r, meta):
 
 
 def plan_runs(steps, rules, last: dict, kept: set, meta: dict, names) -> dict:
-    """{first step index: (last step index, code lines, Python names the code defines)}."""
+    """{first step index: (last step index, code lines, Python names the code defines)};
+    ``names.buffer_last`` then says after which step each packed buffer's name may go."""
     runs, current = {}, None
+    names.rows, names.bound, names.buffer_last = {}, set(), {}
 
     def close():
         if current is not None and sum(len(e) for _, e in current["exprs"]) >= 2:
@@ -109,12 +111,21 @@ def plan_runs(steps, rules, last: dict, kept: set, meta: dict, names) -> dict:
     return {start: run for start, run in runs.items() if run is not None}
 
 
+PACK_BYTES = 1 << 20      # outputs packed as rows of one buffer up to this size (see _emit)
+
+
 def _emit(run, last, kept, names):
+    """A run's kernel and the lines calling it.  Two or more outputs, together at most
+    PACK_BYTES, are the rows of one fresh buffer (one allocation and one kernel argument instead
+    of one each: most of a short kernel's call on small arrays); a later kernel reading rows of
+    such a buffer, still bound, takes the buffer once.  Rows never overlap, and every buffer is
+    made afresh at each replay, so no value aliases another or the next replay's."""
     shape, dtype = run["type"]
     cast = f"np.{np.dtype(dtype).name}"
+    rows = names.__dict__.setdefault("rows", {})     # slot -> (buffer, row, its index, n rows)
     defined, alias, body = {}, {}, []          # slot -> kernel variable
     inputs, scalars = {}, {}                   # operand key -> kernel argument
-    arg_refs = []
+    packs: dict = {}                           # buffer name -> kernel argument
 
     def operand(r):
         if r[0] == "v" and r[1] in defined:
@@ -124,9 +135,17 @@ def _emit(run, last, kept, names):
             if key not in scalars:
                 scalars[key] = (f"s{len(scalars)}", r)
             return f"c{scalars[key][0][1:]}"
-        if key not in inputs:
-            inputs[key] = (f"a{len(inputs)}", r)
-            body.append(f"        x_{inputs[key][0]} = {inputs[key][0]}[i]")
+        if key in inputs:
+            return f"x_{inputs[key][0]}"
+        if r[0] == "v" and r[1] in rows and rows[r[1]][0] in names.bound:
+            buf, j = rows[r[1]][:2]
+            if buf not in packs:
+                packs[buf] = f"b{len(packs)}"
+            inputs[key] = (f"{packs[buf]}_{j}", None)
+            body.append(f"        x_{packs[buf]}_{j} = {packs[buf]}[{j}, i]")
+            return f"x_{packs[buf]}_{j}"
+        inputs[key] = (f"a{len(inputs)}", r)
+        body.append(f"        x_{inputs[key][0]} = {inputs[key][0]}[i]")
         return f"x_{inputs[key][0]}"
 
     for i, exprs in run["exprs"]:
@@ -145,22 +164,41 @@ def _emit(run, last, kept, names):
     outputs = [k for k in defined if k in live and k not in alias]
     if not outputs:
         return None
-    body += [f"        o{j}[i] = x{k}" for j, k in enumerate(outputs)]
-    arrays = [name for name, _ in inputs.values()]
-    scalar_names = [name for name, _ in scalars.values()]
-    params = arrays + scalar_names + [f"o{j}" for j in range(len(outputs))]
-    head = [f"    c{s[1:]} = {cast}({s})" for s in scalar_names]
     size = int(np.prod(shape))
+    packed = len(outputs) > 1 and len(shape) > 0 and len(outputs) * size * np.dtype(dtype).itemsize <= PACK_BYTES
+    if packed:
+        body += [f"        o[{j}, i] = x{k}" for j, k in enumerate(outputs)]
+    else:
+        body += [f"        o{j}[i] = x{k}" for j, k in enumerate(outputs)]
+    arrays = [name for name, r in inputs.values() if r is not None]
+    scalar_names = [name for name, _ in scalars.values()]
+    outs = ["o"] if packed else [f"o{j}" for j in range(len(outputs))]
+    params = arrays + list(packs.values()) + scalar_names + outs
+    head = [f"    c{s[1:]} = {cast}({s})" for s in scalar_names]
     source = "\n".join([f"def kernel({', '.join(params)}):"] + head +
                        [f"    for i in range({size}):"] + body) + "\n"
-    kernel = _load(source, dtype, len(arrays), [r for _, r in scalars.values()], len(outputs))
+    kernel = _load(source, dtype, len(arrays), [r for _, r in scalars.values()], len(outputs),
+                   len(packs), packed)
     k = names.const(kernel, "K")
-    lines = [f"v{t} = _empty({shape!r}, {names.const(np.dtype(dtype), 'D')})" for t in outputs]
+    d = names.const(np.dtype(dtype), 'D')
     flat = names.const(_flat, "flat")
-    args = [f"{flat}({names.ref(r)})" for _, r in inputs.values()]
+    args = [f"{flat}({names.ref(r)})" for _, r in inputs.values() if r is not None]
+    args += [f"{buf}.reshape({rows_of(rows, buf)}, -1)" for buf in packs]
     args += [names.ref(r) for _, r in scalars.values()]
-    args += [f"v{t}.reshape(-1)" for t in outputs]
-    lines.append(f"{k}({', '.join(args)})")
+    if packed:
+        buf = f"_B{run['start']}"
+        lines = [f"{buf} = _empty({(len(outputs),) + tuple(shape)!r}, {d})",
+                 f"{k}({', '.join(args + [f'{buf}.reshape({len(outputs)}, -1)'])})",
+                 f"{', '.join(f'v{t}' for t in outputs)}, = {buf}"]
+        for j, t in enumerate(outputs):
+            rows[t] = (buf, j, run["start"], len(outputs))
+        names.bound.add(buf)
+        names.buffer_last[buf] = max(last.get(f"v{t}", end) for t in outputs)
+    else:
+        lines = [f"v{t} = _empty({shape!r}, {d})" for t in outputs]
+        lines.append(f"{k}({', '.join(args + [f'v{t}.reshape(-1)' for t in outputs])})")
+    for buf in packs:      # read here: the buffer lives to its rows' last use or this run's end
+        names.buffer_last[buf] = max(names.buffer_last[buf], end)
     python = set(outputs)
     for target, r in alias.items():
         if target in live:
@@ -169,6 +207,10 @@ def _emit(run, last, kept, names):
             lines.append(f"v{target} = {names.ref(r)}")
             python.add(target)
     return end, lines, {f"v{k}" for k in python}
+
+
+def rows_of(rows: dict, buf: str) -> int:
+    return next(n for b, _, _, n in rows.values() if b == buf)
 
 
 def _flat(a: np.ndarray) -> np.ndarray:
@@ -182,15 +224,17 @@ def _flat(a: np.ndarray) -> np.ndarray:
 _LOCK = threading.Lock()
 
 
-def _load(source: str, dtype, n_arrays: int, scalars: list, n_outputs: int):
+def _load(source: str, dtype, n_arrays: int, scalars: list, n_outputs: int, n_packs: int = 0,
+          packed: bool = False):
     """The kernel compiled from ``source``, from numba's cache on disk when it was compiled
     before (the file is named by the hash of its source and signature)."""
     import numba
     from numba import types
     array = types.Array(numba.from_dtype(np.dtype(dtype)), 1, "C")
-    sig = types.void(*([array] * n_arrays + [
+    matrix = types.Array(numba.from_dtype(np.dtype(dtype)), 2, "C")
+    sig = types.void(*([array] * n_arrays + [matrix] * n_packs + [
         types.int64 if isinstance(r[1], int) else types.float64 for r in scalars] +
-        [array] * n_outputs))
+        ([matrix] if packed else [array] * n_outputs)))
     text = ("import numpy as np\nfrom numba import njit\n\n" + source +
             "\nkernel = njit(SIG, cache=True, nogil=True)(kernel)\n")
     digest = hashlib.sha1((text + str(sig)).encode()).hexdigest()[:16]

@@ -325,6 +325,8 @@ class Program:
                 runs = numba_backend.plan_runs(self.steps, rules, last, kept, self.meta, names)
             finally:
                 timer.cancel()
+            for buf, i in names.buffer_last.items():
+                frees.setdefault(i, []).append(buf)
             self.kernels = len(runs)
         params = ", ".join(f"v{k}" for k in self.arg_slots)
         lines = [f"def _replay({params}{', ' if params else ''}_A=(), _trace=None):"]
