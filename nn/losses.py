@@ -144,7 +144,7 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0) -> Te
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
     diff = input - target
     size = abs(diff)
-    inside = size.data < delta
+    inside = size < delta   # a Tensor comparison: ag.compile replays it on new values
     loss = np.where(inside, 0.5 * diff * diff, delta * (size - 0.5 * delta))
     return _reduce(loss, reduction)
 
@@ -211,7 +211,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str
     size = abs(diff)
     if beta == 0:
         return _reduce(size, reduction)
-    inside = size.data < beta
+    inside = size < beta   # a Tensor comparison: ag.compile replays it on new values
     return _reduce(ag.where(inside, (0.5 / beta) * diff * diff, size - 0.5 * beta), reduction)
 
 
@@ -228,7 +228,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean
     if log_target:
         loss = ag.exp(target) * (target - input)
     else:
-        positive = target.data > 0
+        positive = target > 0
         safe = ag.where(positive, target, 1)          # log only where t > 0: xlogy(t, t)
         loss = ag.where(positive, target * ag.log(safe), 0) - target * input
     if reduction == "batchmean":

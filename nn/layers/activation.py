@@ -151,7 +151,7 @@ def relu(x) -> Tensor:
 
 def leaky_relu(x, negative_slope: float = 0.01) -> Tensor:
     """f(x) = x for x > 0, else slope x;  f'(x) = 1 or slope"""
-    return ag.where(_plain(x) > 0, x, x * negative_slope)
+    return ag.where(_positive(x), x, x * negative_slope)
 
 
 def prelu(x, weight) -> Tensor:
@@ -159,14 +159,14 @@ def prelu(x, weight) -> Tensor:
     w = weight
     if np.ndim(x) >= 2 and np.size(weight) > 1:
         w = ag.reshape(weight, (-1,) + (1,) * (np.ndim(x) - 2))
-    return ag.where(_plain(x) > 0, x, w * x)
+    return ag.where(_positive(x), x, w * x)
 
 
 def elu(x, alpha: float = 1.0) -> Tensor:
     """f(x) = x for x > 0, else alpha (exp(x) - 1);  f'(x) = 1 or f(x) + alpha"""
     # exp of the clipped value: the unused branch never overflows for large positive x.
     negative = ag.expm1(ag.clip(x, None, 0)) * alpha
-    return ag.where(_plain(x) > 0, x, negative)
+    return ag.where(_positive(x), x, negative)
 
 
 def softplus(x, beta: float = 1.0) -> Tensor:
@@ -199,8 +199,9 @@ def log_softmax(x, axis: int = -1) -> Tensor:
     return ag.log_softmax(x, axis)
 
 
-def _plain(x) -> np.ndarray:
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
+def _positive(x):
+    """x > 0 as a mask; on a Tensor the comparison is recorded, so ag.compile replays it."""
+    return x > 0 if isinstance(x, Tensor) else np.asarray(x) > 0
 
 
 # ---- modules ------------------------------------------------------------------------------------

@@ -11,9 +11,10 @@ import numpy as np
 
 import autograd as ag
 from autograd import Tensor
-from autograd.creation import default_rng
+from autograd.compiler.protocol import lowered
 
 from ..module import Module, Parameter, as_input
+from .dropout import _scaled_mask
 
 __all__ = ["group_norm", "dropout2d", "GroupNorm", "Dropout2d"]
 
@@ -75,9 +76,10 @@ def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
     if not training or p == 0:
         return x
     shape = x.shape[:-2] + (1, 1)
-    keep = default_rng().random(shape) >= p if p < 1 else np.zeros(shape, dtype=bool)
-    scale = 1.0 / (1.0 - p) if p < 1 else 0.0
-    return x * (keep * scale).astype(x.dtype)
+    if p == 1:
+        return x * np.zeros(shape, dtype=x.dtype)
+    # lowered, as dropout's: under ag.compile every replay draws fresh channels
+    return x * lowered(_scaled_mask, shape, p, x.dtype, name="dropout2d mask")
 
 
 class Dropout2d(Module):
