@@ -1,4 +1,5 @@
-"""Module and Parameter: models that find their own parameters, buffers and sub-modules.
+"""Module: models that find their own parameters, buffers and sub-modules (Parameter and the
+layers' input rule are in parameter.py).
 
 ``Module.__setattr__`` routes every assigned Parameter, Module and registered buffer into its own
 table, so ``parameters()`` and ``named_parameters()`` are derived from the attribute tree, never
@@ -17,60 +18,11 @@ import numpy as np
 from autograd import Tensor
 from autograd.grad_mode import STATE, no_grad
 
+from .parameter import Parameter, as_input
+
 __all__ = ["Parameter", "Module", "as_input"]
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
-
-
-class Parameter(Tensor):
-    """A Tensor that a Module registers and optimizers update: requires_grad=True, owns a copy."""
-
-    __slots__ = ()
-
-    def __init__(self, data: Any, requires_grad: bool = True, dtype=None) -> None:
-        if isinstance(data, Tensor):
-            data = data.data
-        array = np.array(data, dtype=dtype, copy=True)
-        if array.dtype.kind != "f":
-            raise TypeError(f"Parameter: only floating-point data can be a parameter, got dtype "
-                            f"{array.dtype}; pass dtype=np.float32 (or float64) to convert")
-        super().__init__(array, requires_grad=requires_grad)
-
-    def __repr__(self) -> str:
-        return "Parameter" + super().__repr__()[len("Tensor"):]
-
-    def __deepcopy__(self, memo: dict) -> "Parameter":
-        new = Parameter(self.data, requires_grad=self.requires_grad)
-        new.grad = None if self.grad is None else self.grad.copy()
-        memo[id(self)] = new
-        return new
-
-    def __reduce_ex__(self, protocol):
-        return (Parameter, (self.data, self.requires_grad))
-
-
-def as_input(x: Any, dtype, layer: str | None = None) -> Tensor:
-    """A layer's input as a Tensor (API.md's dtype rule).  ndarrays, lists and integer/bool
-    tensors become constants of the layer's dtype, so feeding float64 NumPy data to a float32
-    model computes in float32.  A Tensor of the layer's float dtype passes through untouched (it
-    may carry gradients); one of another float dtype raises TypeError naming both, as PyTorch
-    does, instead of silently computing in the wider type."""
-    if isinstance(x, Tensor):
-        if x.dtype.kind == "f":
-            if dtype is not None and x.dtype != np.dtype(dtype):
-                if layer is None:   # the module being called (its forward asked for the input)
-                    scope = STATE.scope
-                    layer = type(scope[-1]).__name__ if scope else "layer"
-                raise TypeError(f"{layer}: input Tensor has dtype {x.dtype} but the layer's "
-                                f"parameters are {np.dtype(dtype)}; convert one of them "
-                                f"(x.astype(np.{np.dtype(dtype)}) or model.to(np.{x.dtype}))")
-            return x
-        return Tensor(x.data.astype(dtype))
-    array = np.asarray(x)
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"expected a Tensor or a numeric array, got {type(x).__name__} "
-                        f"of dtype {array.dtype}")
-    return Tensor(array.astype(dtype, copy=False))
 
 
 class Module:
