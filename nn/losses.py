@@ -16,7 +16,8 @@ from autograd.engine import Op, apply, dispatch
 from autograd.ops.elementwise import Sigmoid as _SigmoidOp
 
 from .layers.activation import exp_or_zero, softplus, stable_sigmoid
-from .cross_entropy import CrossEntropyOp, NllOp, check_common, cross_entropy, nll_loss
+from .cross_entropy import (CrossEntropyOp, NllOp, _reduce, check_common, cross_entropy,
+                            nll_loss)
 from .module import Module
 
 __all__ = ["mse_loss", "l1_loss", "huber_loss", "binary_cross_entropy",
@@ -51,14 +52,6 @@ def _pair(name: str, input, target, reduction: str) -> tuple[Tensor, Tensor]:
     if target.dtype.kind != "f":
         target = Tensor(target.data.astype(input.dtype))
     return input, target
-
-
-def _reduce(loss: Tensor, reduction: str) -> Tensor:
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    return loss
 
 
 # ---- fused ops ----------------------------------------------------------------------------------
