@@ -218,6 +218,17 @@ def test_a_diverged_run_shows_error_and_stops_until_reset(driver, base):
     wait(driver, lambda: tid(driver, "error").text == "", what="reset clears it")
 
 
+def test_the_defaults_at_learning_rate_10_show_divergence_within_5_s(driver, base):
+    fresh(driver, base + "/")
+    set_value(driver, "learning-rate", "10")
+    wait(driver, lambda: "learning-rate=10&" in driver.current_url, what="lr 10")
+    tid(driver, "play").click()
+    wait(driver, lambda: "diverged" in tid(driver, "error").text, timeout=5, what="divergence")
+    assert "rose from" in tid(driver, "error").text
+    tid(driver, "reset").click()
+    wait(driver, lambda: tid(driver, "error").text == "", what="reset clears it")
+
+
 def test_exports_and_screenshot(driver, base, tmp_path):
     fresh(driver, base + "/#dataset=spiral&features=x1,x2,sinx1,sinx2&layers=8,8,5"
                   "&optimizer=adam&learning-rate=0.01&show-test=true")

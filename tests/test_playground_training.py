@@ -81,6 +81,21 @@ def test_a_diverged_run_stops_until_reset():
     assert s.epoch == 1
 
 
+def test_the_default_network_at_learning_rate_10_is_called_diverged():
+    """Without overflowing: the loss rises from its start and stays up, which is reported."""
+    s = trained(60, learning_rate=10)
+    assert s.diverged and not s.playing
+    assert "rose from" in s.error and "learning rate 10" in s.error and "reset" in s.error
+    assert s.epoch <= 30
+
+
+@pytest.mark.parametrize("dataset", ["circle", "xor", "gaussians", "spiral"])
+@pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid"])
+def test_reasonable_learning_rates_never_count_as_diverged(dataset, activation):
+    s = trained(60, dataset=dataset, activation=activation, learning_rate=1)
+    assert not s.diverged, s.error
+
+
 GOOD_CSV = "x1,x2,label\n" + "".join(f"{x:.2f},{y:.2f},{int(x * y > 0)}\n"
                                      for x, y in np.random.default_rng(0).uniform(-4, 4, (60, 2)))
 BAD_CSVS = [
