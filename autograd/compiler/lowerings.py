@@ -18,7 +18,8 @@ import re
 __all__ = ["inline_rule"]
 
 # op name -> (forward source, backward source, forward expression, gradient expression per
-# input).  {0} {1}: the inputs; {y}: the output; {g}: the output's gradient.
+# input[, module, (expression, addend) of a forward that adds in place]).  {0} {1}: the inputs;
+# {y}: the output; {g}: the output's gradient.
 _RULES = {
     "add": ("return a + b", "return g, g", "{0} + {1}", ("{g}", "{g}")),
     "subtract": ("return a - b", "return g, (-g if self.parents[1] is not None else None)",
@@ -44,7 +45,8 @@ _RULES = {
                "{0} @ {1}.T + {2}",
                ("{g} @ {1}", "{g}.reshape((-1, {g}.shape[-1])).T @ {0}.reshape((-1, {0}.shape[-1]))",
                 "({g}.reshape((-1, {g}.shape[-1])).sum(axis=0) if type({g}) is _ndarray else {g})"),
-               "nn.layers.linear"),
+               "nn.layers.linear",
+               ("{0} @ {1}.T", "{2}")),      # as forward writes it, where b has out's dtype
 }
 
 _checked: dict[type, tuple | None] = {}
@@ -72,6 +74,6 @@ def inline_rule(cls: type):
         except (OSError, TypeError):
             same = False
         if same:
-            rule = (entry[2], entry[3])
+            rule = (entry[2], entry[3], entry[5] if len(entry) > 5 else None)
     _checked[cls] = rule
     return rule

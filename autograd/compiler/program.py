@@ -123,8 +123,14 @@ class Step:
         meta = meta or {}
         if self.kind == "forward":
             cls, ins, params, out, parents, as_array = self.data
-            line = f"v{out} = " + _typed(rule[0], dict(enumerate(ins)), meta.get(out), names, meta)
-            return [line] + ([f"v{out} = _asarray(v{out})"] if as_array else [])
+            ops, result = dict(enumerate(ins)), meta.get(out)
+            if len(rule) > 2 and rule[2] is not None and result is not None and all(
+                    _dtype_of(r, meta) == result[1] for r in ins):   # no promotion anywhere
+                lines = [f"v{out} = " + _typed(rule[2][0], ops, result, names, meta),
+                         f"v{out} += " + _typed(rule[2][1], ops, result, names, meta)]
+            else:
+                lines = [f"v{out} = " + _typed(rule[0], ops, result, names, meta)]
+            return lines + ([f"v{out} = _asarray(v{out})"] if as_array else [])
         g, outs, _ = self.data
         ins, y = forward.data[1], forward.data[3]
         operands = dict(enumerate(ins))
