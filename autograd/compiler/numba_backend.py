@@ -179,6 +179,12 @@ def _emit(run, last, kept, names):
     head = [f"    c{s[1:]} = {cast}({s})" for s in scalar_names]
     source = "\n".join([f"def kernel({', '.join(params)}):"] + head +
                        [f"    for i in range({size}):"] + body) + "\n"
+    aliases = []
+    for target, r in alias.items():
+        if target in live:
+            if r[0] == "v" and r[1] in defined and r[1] not in outputs and r[1] not in alias:
+                return None                       # aliasing an internal value: leave to NumPy
+            aliases.append(f"v{target} = {names.ref(r)}")
     kernel = _load(source, dtype, len(arrays), [r for _, r in scalars.values()], len(outputs),
                    len(packs), packed)
     k = names.const(kernel, "K")
@@ -201,13 +207,8 @@ def _emit(run, last, kept, names):
         lines.append(f"{k}({', '.join(args + [f'v{t}.reshape(-1)' for t in outputs])})")
     for buf in packs:      # read here: the buffer lives to its rows' last use or this run's end
         names.buffer_last[buf] = max(names.buffer_last[buf], end)
-    python = set(outputs)
-    for target, r in alias.items():
-        if target in live:
-            if r[0] == "v" and r[1] in defined and r[1] not in outputs and r[1] not in alias:
-                return None                       # aliasing an internal value: leave to NumPy
-            lines.append(f"v{target} = {names.ref(r)}")
-            python.add(target)
+    python = set(outputs) | {t for t in alias if t in live}
+    lines += aliases
     return end, lines, {f"v{k}" for k in python}
 
 
