@@ -462,3 +462,15 @@ def test_functions_reading_one_triangle_have_numpys_gradient_on_any_input(name):
     w = rng.standard_normal((4, 4))
     f = ONE_TRIANGLE[name]
     assert ag.gradcheck(lambda t: f(t, w), [leaf(m)])
+
+
+def test_a_cutoff_that_drops_nonzero_singular_values_refuses_the_gradient():
+    a = np.array([[2.0, 0.3, 0.1], [0.2, 0.05, 0.4]])     # singular values 2.04 and 0.387
+    x = leaf(a)
+    np.testing.assert_allclose(np.linalg.pinv(x, rcond=0.5).data, np.linalg.pinv(a, rcond=0.5))
+    with pytest.raises(ValueError, match="pinv: no gradient where the cutoff drops"):
+        ag.grad(np.linalg.pinv(x, rcond=0.5).sum(), x)
+    with pytest.raises(ValueError, match="lstsq: no gradient"):
+        ag.grad(np.linalg.lstsq(leaf(a.T), np.ones(3), rcond=0.5)[0].sum(), x)
+    # a cutoff below every singular value keeps the exact gradient
+    assert ag.gradcheck(lambda t: np.linalg.pinv(t, rcond=0.01), [leaf(a)])

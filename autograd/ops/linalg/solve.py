@@ -243,6 +243,24 @@ def onto_triangle(sym, upper: bool):
     return (sym + _mT(sym)) * below + sym * np.eye(n, dtype=sym.dtype)
 
 
+def _refuse_cut_off(name: str, a, cutoff_rel) -> None:
+    """The constant-rank gradient is exact where the singular values a cutoff drops are zeros
+    (numerically: below max(m, n) eps s_max); a cutoff that drops nonzero ones makes the result a
+    truncated SVD's, whose gradient that formula does not give: refuse instead of being wrong."""
+    if cutoff_rel is None:
+        return
+    data = np.asarray(getattr(a, "data", a))
+    s = np.linalg.svd(data, compute_uv=False)
+    top = s[..., :1]
+    zero = max(data.shape[-2:]) * np.finfo(data.dtype).eps * top
+    dropped = (s <= np.asarray(cutoff_rel)[..., None] * top) & (s > zero)
+    if np.any(dropped):
+        raise ValueError(f"{name}: no gradient where the cutoff drops nonzero singular values "
+                         f"(s = {s[dropped][:3].tolist()} of a {data.shape} input): the result "
+                         "is then a truncated SVD's; lower rcond/rtol or take the gradient "
+                         "with the default cutoff")
+
+
 class Pinv(Op):
     """Moore-Penrose inverse (constant rank): dA = -P^T G P^T + (I - AP) G^T P P^T
     + P^T P G^T (I - PA); for hermitian=True (NumPy reads the lower triangle) symmetrised and
@@ -256,6 +274,8 @@ class Pinv(Op):
 
     def backward(self, g):
         a = self.inputs[0]
+        cut = self.kw.get("rtol", self.kw.get("rcond"))
+        _refuse_cut_off("pinv", a, cut)
         if self.kw.get("hermitian"):   # the matrix NumPy used: the lower triangle, mirrored
             n = a.shape[-1]
             a = a * np.tril(np.ones((n, n), dtype=a.dtype)) + _mT(
@@ -268,8 +288,9 @@ class Pinv(Op):
 
 @implements(np.linalg.pinv)
 def pinv(a, rcond=None, hermitian=False, *, rtol=np._NoValue):
-    """np.linalg.pinv: the gradient of the Moore-Penrose inverse where the rank is constant
-    (singular values cut off by rcond/rtol count as exact zeros); hermitian=True reads the lower
+    """np.linalg.pinv: the gradient of the Moore-Penrose inverse where the rank is constant (the
+    singular values the cutoff drops are zeros; a cutoff that drops nonzero ones makes backward
+    raise, since the result is then a truncated SVD's); hermitian=True reads the lower
     triangle, and the gradient is the symmetric one folded onto it."""
     _no_complex("pinv", a)
     kw = {"hermitian": bool(hermitian)}
@@ -322,6 +343,8 @@ class LstsqSolution(Op):
 
     def backward(self, g):
         a, b = self.inputs
+        _refuse_cut_off("lstsq", a, self.rcond if self.rcond is not None and self.rcond > 0
+                        else None)
         p = np.linalg.pinv(a, rcond=self.rcond)
         vector = b.ndim == 1
         g2, b2 = (g[:, None], b[:, None]) if vector else (g, b)
