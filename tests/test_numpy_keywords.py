@@ -120,3 +120,29 @@ def test_a_keyword_a_handler_does_not_know_names_the_function():
     # np.pad's own signature takes **kwargs, so NumPy passes anything on: the handler refuses.
     with pytest.raises(TypeError, match=r"np\.pad.*banana"):
         np.pad(leaf(X), 1, banana=True)
+
+
+@pytest.mark.parametrize("call", [
+    lambda t: np.add(t, 1, dtype=np.int64), lambda t: np.floor(t, dtype=np.int64),
+    lambda t: np.sign(t, dtype=np.int64), lambda t: np.maximum(t, 0, dtype=bool),
+    lambda t: np.divide(ag.Tensor(np.array([3, 7])), 2, dtype=np.int64),
+])
+def test_ufunc_dtype_follows_numpys_casting_or_raises_as_numpy_does(call):
+    with pytest.raises(TypeError):
+        call(X)                      # NumPy itself refuses these
+    with pytest.raises(TypeError):
+        call(leaf(X))
+
+
+def test_ufunc_dtype_casts_numpy_scalars_and_lists_too():
+    f32 = ag.Tensor(np.float32([1.5, 2.5]))
+    assert np.add(f32, np.float64(1.0), dtype=np.float32).dtype == np.float32
+    assert np.add(f32, [1.0, 2.0], dtype=np.float32).dtype == np.float32
+    assert np.multiply([0.1, 0.2], ag.Tensor(np.array([1, 2])), dtype=np.float32).dtype == np.float32
+
+
+def test_full_like_of_a_fill_value_that_requires_grad_raises():
+    fill = ag.Tensor(np.array(2.0), requires_grad=True)
+    with pytest.raises(TypeError, match="full_like.*broadcast_to"):
+        np.full_like(ag.Tensor(np.zeros(3)), fill)
+    np.testing.assert_array_equal(np.full_like(leaf(X), 3.0).data, np.full_like(X, 3.0))

@@ -140,11 +140,26 @@ def call_ufunc(ufunc, method: str, inputs, kwargs):
     for key, value in kwargs.items():
         if _UFUNC_DEFAULTS.get(key, object()) != value:
             raise TypeError(f"np.{name}: the keyword {key}={value!r} is not supported on Tensors")
-    if dtype is not None:   # NumPy casts the inputs to dtype, then computes in it
-        from .elementwise import astype
-        from ..tensor import Tensor
-        inputs = [astype(x, dtype) if isinstance(x, (Tensor, np.ndarray)) else x for x in inputs]
-    return handler(*inputs)
+    if dtype is None:
+        return handler(*inputs)
+    # NumPy casts the inputs to dtype (under casting="same_kind"), then computes in it.
+    from .elementwise import astype
+    from ..tensor import Tensor
+    dtype = np.dtype(dtype)
+    cast = []
+    for x in inputs:
+        data = x.data if isinstance(x, Tensor) else x
+        # Python numbers stay weak (NumPy casts them to dtype); arrays, lists, NumPy scalars cast.
+        source = None if type(data) in (int, float, bool) else np.asarray(data).dtype
+        if source is not None and not np.can_cast(source, dtype, casting="same_kind"):
+            raise TypeError(f"np.{name}: cannot cast an input from {source} to dtype={dtype} "
+                            "under casting='same_kind' (NumPy's rule)")
+        cast.append(astype(x, dtype) if source is not None else x)
+    out = handler(*cast)
+    if isinstance(out, Tensor) and out.dtype != dtype:
+        raise TypeError(f"np.{name}: NumPy has no loop computing in dtype={dtype} for these "
+                        f"inputs (graphgrad's result would be {out.dtype})")
+    return out
 
 
 def call_function(func, args, kwargs):
@@ -152,6 +167,12 @@ def call_function(func, args, kwargs):
     kind = INSPECTION.get(func)
     if kind is not None:
         no_out(func.__name__, kwargs.get("out"))
+        if func is np.full_like:   # the one inspection whose result holds an argument's values
+            fill = args[1] if len(args) > 1 else kwargs.get("fill_value")
+            if getattr(fill, "requires_grad", False):
+                raise TypeError("np.full_like: a fill value that requires grad would lose its "
+                                "gradient; use ag.broadcast_to(fill, shape) (or fill * "
+                                "ag.ones_like(a)) to keep it")
         result = func(*strip_tensors(args), **strip_tensors(kwargs))
         return _wrap(result) if kind == _TENSOR else result
     handler = FUNCTIONS.get(func)
