@@ -46,11 +46,11 @@ class TensorMethods:
     def min(self, axis=None, keepdims=None, *, dim=None, keepdim=None):
         return _sp.extreme(self, "min", axis, keepdims, dim, keepdim)
 
-    def var(self, axis=None, keepdims=None, ddof=None, *, dim=None, keepdim=None,
+    def var(self, axis=None, keepdims=None, ddof=None, *, dim=_sp.UNSET, keepdim=None,
             correction=None, unbiased=None):
         return _sp.spread(self, "var", axis, keepdims, ddof, dim, keepdim, correction, unbiased)
 
-    def std(self, axis=None, keepdims=None, ddof=None, *, dim=None, keepdim=None,
+    def std(self, axis=None, keepdims=None, ddof=None, *, dim=_sp.UNSET, keepdim=None,
             correction=None, unbiased=None):
         return _sp.spread(self, "std", axis, keepdims, ddof, dim, keepdim, correction, unbiased)
 
@@ -69,8 +69,10 @@ class TensorMethods:
     def trace(self, offset=0, axis1=0, axis2=1, *, dtype=None):
         return _T.trace(self, offset, axis1, axis2, dtype=dtype)
 
-    def sort(self, axis=-1, *, dim=None, descending=False):
-        return _sp.sort(self, axis, dim, descending)
+    def sort(self, axis=None, kind=None, order=None, *, dim=None, descending=False):
+        if order is not None:
+            raise TypeError("sort: order= (structured arrays) is not supported on Tensors")
+        return _sp.sort(self, axis, kind, dim, descending)
 
     def median(self, axis=None, keepdims=None, *, dim=None, keepdim=None):
         return _sp.median(self, axis, keepdims, dim, keepdim)
@@ -79,9 +81,11 @@ class TensorMethods:
         a, k, _ = _sp.axes("logsumexp", axis, keepdims, dim, keepdim)
         return _R.logsumexp(self, a, k)
 
-    def softmax(self, axis=-1, *, dim=None): return _N.softmax(self, _sp.one_axis("softmax", axis, dim))
-    def log_softmax(self, axis=-1, *, dim=None):
-        return _N.log_softmax(self, _sp.one_axis("log_softmax", axis, dim))
+    def softmax(self, axis=None, *, dim=None):
+        return _N.softmax(self, _sp.one_axis("softmax", axis, dim, -1))
+
+    def log_softmax(self, axis=None, *, dim=None):
+        return _N.log_softmax(self, _sp.one_axis("log_softmax", axis, dim, -1))
 
     # ---- shape ---------------------------------------------------------------------------------
     def reshape(self, *shape, order="C"): return _S.reshape(self, *shape, order=order)
@@ -99,6 +103,20 @@ class TensorMethods:
     def expand(self, *sizes): return _sp.expand(self, sizes)
     def expand_as(self, other): return _S.broadcast_to(self, other.shape)
     def chunk(self, chunks, dim=0): return _sp.chunk(self, chunks, dim)
+    def repeat(self, repeats, axis=None): return _sp.ops_call("repeat", self, repeats, axis)
+    def take(self, indices, axis=None, mode="raise"):
+        return _sp.ops_call("take", self, indices, axis, None, mode)
+    def ptp(self, axis=None, keepdims=False): return _sp.ops_call("ptp", self, axis, keepdims)
+    def argsort(self, axis=-1, kind=None): return _sp.inspect(np.argsort, self, axis=axis, kind=kind)
+    def argpartition(self, kth, axis=-1): return _sp.inspect(np.argpartition, self, kth, axis=axis)
+    def nonzero(self): return _sp.inspect(np.nonzero, self)
+    def searchsorted(self, v, side="left"): return _sp.inspect(np.searchsorted, self, v, side=side)
+    def all(self, axis=None, keepdims=False): return _sp.inspect(np.all, self, axis=axis, keepdims=keepdims)
+    def any(self, axis=None, keepdims=False): return _sp.inspect(np.any, self, axis=axis, keepdims=keepdims)
+    def fill(self, value) -> None: self._inplace(_sp.fill_with, value, "fill")
+    nbytes = property(lambda self: self.data.nbytes)
+    itemsize = property(lambda self: self.data.itemsize)
+    strides = property(lambda self: self.data.strides)
     def numel(self) -> int: return self.data.size
     def dim(self) -> int: return self.data.ndim
     def ndimension(self) -> int: return self.data.ndim

@@ -80,10 +80,15 @@ def axes(name: str, axis, keepdims, dim, keepdim):
     return axis, bool(keep) if keep is not None else False, torch
 
 
-def one_axis(name: str, axis, dim):
-    if dim is not None and axis is not None and axis != -1:
+UNSET = object()   # a default that tells "not given" from an explicit None
+
+
+def one_axis(name: str, axis, dim, default=None):
+    if dim is not None and axis is not None:
         raise TypeError(f"{name}: pass axis= (NumPy) or dim= (PyTorch), not both")
-    return dim if dim is not None else axis
+    if dim is not None:
+        return dim
+    return default if axis is None else axis
 
 
 def _index_tensor(data):
@@ -114,8 +119,12 @@ def extreme(x, name, axis, keepdims, dim, keepdim):
 
 
 def spread(x, name, axis, keepdims, ddof, dim, keepdim, correction, unbiased):
-    """var/std: ddof 0 with NumPy's spelling; unbiased (1) with dim=, unless told otherwise."""
+    """var/std: ddof 0 with NumPy's spelling; unbiased (1) with dim= (None too) or keepdim=,
+    unless correction=/unbiased= says otherwise."""
+    spelled_torch = dim is not UNSET or keepdim is not None
+    dim = None if dim is UNSET else dim
     axis, keep, torch = axes(name, axis, keepdims, dim, keepdim)
+    torch = torch or spelled_torch
     given = [v for v in (ddof, correction, unbiased) if v is not None]
     if len(given) > 1:
         raise TypeError(f"{name}: pass one of ddof=, correction= and unbiased=")
@@ -137,12 +146,20 @@ def arg_extreme(x, fn, name, axis, keepdims, dim, keepdim):
         raise type(err)(f"{name}: {err} (input shape {x.shape})") from None
 
 
-def sort(x, axis, dim, descending):
-    """Sorted values (NumPy's spelling: a new Tensor, never in place); with dim= PyTorch's
-    (values, indices).  Ties are interchangeable, so every tied entry gets the same gradient."""
+def sort(x, axis, kind, dim, descending):
+    """NumPy's spelling is ndarray.sort: in place, returning None (np.sort(x) / ag.sort(x) make a
+    sorted, differentiable copy); with dim= or descending= PyTorch's (values, indices)."""
     if dim is None and not descending:
-        return _ops().sort(x, axis)           # np.sort's meaning (ties split the gradient evenly)
-    axis = one_axis("sort", axis, dim)
+        if x.requires_grad:
+            from .tensor import GraphMutationError
+            raise GraphMutationError(
+                "sort: x.sort() sorts in place, as ndarray.sort, which would corrupt the graph of "
+                "a Tensor that requires grad; use np.sort(x) (or ag.sort(x)) for a sorted copy "
+                "that keeps the gradient, or x.sort(dim=...) for PyTorch's (values, indices)")
+        ax = -1 if axis is None else axis
+        x._inplace(lambda data, _, out: out.sort(axis=ax, kind=kind), None, "sort")
+        return None
+    axis = one_axis("sort", axis, dim, -1)
     data = x.data if axis is not None else x.data.reshape(-1)
     ax = -1 if axis is None else axis % max(x.ndim, 1)
     order = np.argsort(-data if descending else data, axis=ax, kind="stable")
@@ -279,6 +296,11 @@ def bmm(a, b):
     if a.ndim != 3 or np.ndim(b) != 3:
         raise ValueError(f"bmm: both operands must be 3-D, got shapes {a.shape} and {np.shape(b)}")
     return _ops().matmul(a, b)
+
+
+def inspect(fn, x, *args, **kwargs):
+    """A NumPy inspection (argsort, nonzero, all, ...) through the routing table: no gradient."""
+    return fn(x, *args, **kwargs)
 
 
 def ops_call(name: str, *args):

@@ -76,7 +76,11 @@ def test_sort_and_median_with_dim():
     values, indices = x.sort(dim=1, descending=True)
     np.testing.assert_array_equal(values.data, -np.sort(-X, axis=1))
     np.testing.assert_array_equal(indices.data, np.argsort(-X, axis=1, kind="stable"))
-    np.testing.assert_array_equal(x.sort(axis=0).data, np.sort(X, axis=0))   # NumPy: values
+    plain = ag.tensor(X.copy())
+    assert plain.sort(axis=0) is None                     # NumPy's spelling: in place
+    np.testing.assert_array_equal(plain.data, np.sort(X, axis=0))
+    with pytest.raises(RuntimeError, match="np.sort"):
+        x.sort()                                          # in place would corrupt x's graph
     med = x.median(dim=1)                # PyTorch: the lower middle value of an even count
     np.testing.assert_array_equal(med.values.data, np.sort(X, axis=1)[:, 1])
     np.testing.assert_array_equal(X[np.arange(3), med.indices.data], med.values.data)
@@ -312,3 +316,30 @@ def test_binary_elementwise_methods():
                      ("atan2", np.arctan2), ("copysign", np.copysign)]:
         np.testing.assert_allclose(getattr(x, name)(y).data, fn(X, X[::-1] + 3), err_msg=name)
     np.testing.assert_allclose(leaf(X + 3).rsqrt().data, 1 / np.sqrt(X + 3))
+
+
+def test_spelling_details_found_by_review():
+    t = ag.Tensor(np.array([1.0, 2.0, 4.0]))
+    np.testing.assert_allclose(t.std(dim=None).data, np.std(t.data, ddof=1))   # dim=None is torch
+    np.testing.assert_allclose(t.var(keepdim=True).data, [np.var(t.data, ddof=1)])
+    np.testing.assert_allclose(t.var().data, np.var(t.data))                   # NumPy's default
+    m = leaf()
+    with pytest.raises(TypeError, match="not both"):
+        m.softmax(axis=-1, dim=0)
+    with pytest.raises(TypeError, match="not both"):
+        m.cumsum(axis=-1, dim=0)
+
+
+def test_ndarray_methods_with_numpys_meaning():
+    x = leaf()
+    np.testing.assert_array_equal(x.repeat(2, axis=0).data, X.repeat(2, axis=0))
+    np.testing.assert_array_equal(x.take([0, 5]).data, X.take([0, 5]))
+    np.testing.assert_array_equal(x.ptp(axis=1).data, np.ptp(X, axis=1))
+    np.testing.assert_array_equal(x.argsort(axis=0).data, X.argsort(axis=0))
+    assert [a.data.tolist() for a in x.nonzero()] == [a.tolist() for a in X.nonzero()]
+    assert bool(x.any()) and not bool((x > 10).all())
+    assert x.nbytes == X.nbytes and x.itemsize == 8 and x.strides == X.strides
+    t = ag.tensor(np.zeros(3))
+    assert t.fill(2.0) is None and np.all(t.data == 2.0)
+    (g,) = ag.grad(x.repeat(2, axis=1).sum(), x)
+    np.testing.assert_array_equal(g.data, np.full_like(X, 2.0))
