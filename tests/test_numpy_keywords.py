@@ -146,3 +146,11 @@ def test_full_like_of_a_fill_value_that_requires_grad_raises():
     with pytest.raises(TypeError, match="full_like.*broadcast_to"):
         np.full_like(ag.Tensor(np.zeros(3)), fill)
     np.testing.assert_array_equal(np.full_like(leaf(X), 3.0).data, np.full_like(X, 3.0))
+
+
+def test_initial_on_an_empty_reduction_is_numpys_value():
+    x = ag.Tensor(np.zeros((0, 3)), requires_grad=True)
+    np.testing.assert_array_equal(np.max(x, axis=0, initial=1.0).data, [1.0, 1.0, 1.0])
+    assert np.min(x, initial=-2.0).item() == -2.0
+    (g,) = ag.grad(np.max(x, axis=0, initial=1.0).sum(), x)
+    assert g.shape == (0, 3)

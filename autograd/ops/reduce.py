@@ -254,6 +254,10 @@ def _extreme(cls, pick, x, axis, keepdims, initial, where, name):
         fill = cls is not Max
     else:
         fill = -np.inf if cls is Max else np.inf
+    shape = np.shape(getattr(x, "data", x))
+    if initial is not None and 0 in [shape[a] for a in normalize_axes(axis, len(shape), name)]:
+        # Nothing to reduce (NumPy gives initial): an empty sum keeps the graph, plus initial.
+        return sum(x, axis, keepdims) + initial
     out = apply(cls, _prepare(x, None, where, fill), axis=axis, keepdims=keepdims)
     return out if initial is None else pick(out, initial)
 
