@@ -159,25 +159,12 @@ def _node_backward(node: Op, g, capture: dict | None, results: dict, observer, a
     return g, node.backward(g)
 
 
-def _run(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: bool,
-         create_graph: bool, capture: dict | None) -> dict:
-    """Kahn's algorithm over the nodes reachable from ``roots``, iterative, O(V + E).
-
-    Without ``capture`` gradients accumulate into leaves' ``.grad``.  With ``capture`` (a dict
-    id(node or leaf) -> None) the total gradient of those entries is returned instead and no
-    ``.grad`` is touched, as ``autograd.grad`` does.  Every check that can fail (a freed graph, a
-    saved array changed in place) runs before any gradient is computed, so such a failure changes
-    nothing.
-
-    This loop runs once per node and per edge, so it is written for speed: on small arrays its
-    bookkeeping costs as much as the backward rules' arithmetic (benchmarks/PROFILE.md).
-    """
-    recorder = engine.RECORDER
-    if recorder is not None and recorder.thread == get_ident():   # ag.compile is capturing here
-        return recorder.backward(roots, root_grads, retain_graph, create_graph, capture)
-    # 1. Count, for every node, how many edges from reachable nodes point at it (nodes are keyed
-    #    by identity: Op defines no __eq__).  Leaves are not counted, so later a parent missing
-    #    from ``pending`` is a leaf.
+def count_consumers(roots: Sequence[Tensor]) -> tuple[dict, list]:
+    """Step 1 of every backward walk (eager, and ag.compile's recording one): for every node
+    reachable from ``roots``, how many edges from reachable nodes point at it, with the in-place
+    check of each node that is older than the latest change.  Nodes are keyed by identity (Op
+    defines no __eq__); leaves are not counted, so later a parent missing from it is a leaf.
+    Returns (pending counts, the roots' nodes in order)."""
     epoch = engine._epoch
     pending: dict[Op, int] = {}
     starts = []
@@ -202,6 +189,26 @@ def _run(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: bool,
                 push(p)
             else:
                 pending[p] = count + 1
+    return pending, starts
+
+
+def _run(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: bool,
+         create_graph: bool, capture: dict | None) -> dict:
+    """Kahn's algorithm over the nodes reachable from ``roots``, iterative, O(V + E).
+
+    Without ``capture`` gradients accumulate into leaves' ``.grad``.  With ``capture`` (a dict
+    id(node or leaf) -> None) the total gradient of those entries is returned instead and no
+    ``.grad`` is touched, as ``autograd.grad`` does.  Every check that can fail (a freed graph, a
+    saved array changed in place) runs before any gradient is computed, so such a failure changes
+    nothing.
+
+    This loop runs once per node and per edge, so it is written for speed: on small arrays its
+    bookkeeping costs as much as the backward rules' arithmetic (benchmarks/PROFILE.md).
+    """
+    recorder = engine.RECORDER
+    if recorder is not None and recorder.thread == get_ident():   # ag.compile is capturing here
+        return recorder.backward(roots, root_grads, retain_graph, create_graph, capture)
+    pending, starts = count_consumers(roots)
 
     # 2. Seed the roots' gradients.  node_grads holds the partial sums of nodes with more than one
     #    consumer still to run; a node's total travels with it on the ready stack.
@@ -221,6 +228,7 @@ def _run(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: bool,
         if not pending[node]:
             ready.append((node, node_grads.pop(node, None)))
     push, pop = ready.append, ready.pop
+    get = pending.get
     anomaly = STATE.anomaly
     observer = STATE.grad_observer
     plain = capture is None and observer is None and not anomaly and not create_graph

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import engine
 from ..grad_mode import STATE
-from ..reverse import _check_saved, _fit_shape, _owned
-from ..tensor import Tensor
+from ..reverse import _fit_shape, _owned, count_consumers
 from .protocol import CompileError
 
 __all__ = ["record_backward"]
@@ -31,31 +29,11 @@ def record_backward(rec, roots, root_grads, retain_graph, create_graph, capture)
         raise _refuse("a gradient observer (viz.record_grad_norms) is active; the compiled "
                       "program would skip it")
     rec.sync()
-    epoch = engine._epoch
-    pending: dict = {}
-    starts = []
-    for t in roots:
-        node = t._node
-        if node is not None and node not in pending:
-            pending[node] = 0
-            starts.append(node)
-    visit = list(starts)
-    while visit:
-        node = visit.pop()
+    pending, starts = count_consumers(roots)   # the eager walk's step 1, checks included
+    for node in pending:
         if id(node) not in rec.node_of:
             raise _refuse(f"backward reaches '{node.name}', recorded before the compiled call "
                           f"began (a graph built outside the step)")
-        if node.epoch != epoch:
-            _check_saved(node)
-        for p in node.parents:
-            if p is None or isinstance(p, Tensor):
-                continue
-            count = pending.get(p)
-            if count is None:
-                pending[p] = 1
-                visit.append(p)
-            else:
-                pending[p] = count + 1
 
     def ref(a):
         return rec.ref(a, None, "backward", convert=False)
