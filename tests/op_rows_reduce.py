@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import autograd.testing as agt
-from op_specs import NONZERO, SAME, Domain, OpSpec, one_shape, single_axis
+from op_params import one_shape, single_axis
+from op_specs import NONZERO, SAME, Domain, OpSpec
 
 ALL = "all"    # norm's axis=None
 

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 import autograd as ag
 import autograd.testing as agt
-from op_specs import (SAME, OpSpec, divisors, einsum_cases, one_shape, reshape_params,
-                      single_axis)
+from op_params import divisors, einsum_cases, one_shape, reshape_params, single_axis
+from op_specs import SAME, OpSpec
 
 
 UNSTACK = getattr(np, "unstack", ag.unstack)                 # np.unstack is NumPy >= 2.1
