@@ -9,7 +9,7 @@ from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 from ..engine import Op, apply, dispatch
 from .elementwise import astype as _astype
 from .reduce import cumsum
-from .routing import implements, no_out
+from .routing import constant_argument, implements, no_out
 
 __all__ = ["cumprod", "cumulative_sum", "cumulative_prod", "diff", "gradient", "trace"]
 
@@ -167,13 +167,7 @@ def diff(a, n=1, axis=-1, prepend=_NoValue, append=_NoValue):
 
 
 def _spacing(value, name):
-    from ..tensor import Tensor
-    if isinstance(value, Tensor):
-        if value.requires_grad:
-            raise TypeError(f"np.gradient: the spacing {name} is not differentiable; pass its "
-                            "values (t.detach() or t.data)")
-        value = value.data
-    return np.asanyarray(value)
+    return np.asanyarray(constant_argument(value, f"np.gradient: the spacing {name}"))
 
 
 @implements(np.gradient)

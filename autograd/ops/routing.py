@@ -21,8 +21,8 @@ import inspect
 
 import numpy as np
 
-__all__ = ["implements", "UFUNCS", "FUNCTIONS", "INSPECTION", "COMPLEX_RESULTS", "call_ufunc", "call_function",
-           "no_out", "strip_tensors"]
+__all__ = ["implements", "UFUNCS", "FUNCTIONS", "INSPECTION", "COMPLEX_RESULTS", "call_ufunc",
+           "call_function", "constant_argument", "no_out", "strip_tensors"]
 
 UFUNCS: dict = {}       # np.<ufunc> -> graphgrad function taking the ufunc's inputs
 FUNCTIONS: dict = {}    # np.<function> -> graphgrad function with NumPy's signature
@@ -45,6 +45,18 @@ def no_out(name: str, out) -> None:
     if out is not None:
         raise TypeError(f"np.{name}: out= is not supported on Tensors (a result is a new Tensor; "
                         "assign it instead, or call NumPy on t.data)")
+
+
+def constant_argument(value, what: str):
+    """An argument graphgrad takes as a constant (np.gradient's spacing, a quantile's q): a Tensor
+    gives its values, unless it requires grad -- its gradient would be dropped, so TypeError."""
+    from ..tensor import Tensor
+    if isinstance(value, Tensor):
+        if value.requires_grad:
+            raise TypeError(f"{what} is not differentiable here; pass its values (.detach() or "
+                            ".data)")
+        return value.data
+    return value
 
 
 def strip_tensors(value):

@@ -15,7 +15,7 @@ from .cumulative import *  # noqa: F401,F403
 from .elementwise import astype as _astype
 from .reduce import _Reduction, _unsupported, max as _max, mean as _mean, min as _min
 from .reduce import sum as _sum
-from .routing import implements, no_out
+from .routing import constant_argument, implements, no_out
 from .stats_nan import *  # noqa: F401,F403
 
 __all__ = (["median", "nanmedian", "quantile", "nanquantile", "percentile", "nanpercentile",
@@ -114,21 +114,11 @@ class OrderStatistic(_Reduction):
         return (g.reshape((len(weights),) + self.kept) * weights).sum(axis=0)
 
 
-def _plain_q(q, name):
-    from ..tensor import Tensor
-    if isinstance(q, Tensor):
-        if q.requires_grad:
-            raise TypeError(f"np.{name}: q is not differentiable here; pass its values "
-                            "(q.detach() or q.data)")
-        q = q.data
-    return q
-
-
 def _order(kind, x, q, axis, keepdims, method):
     if method not in _METHODS:
         raise TypeError(f"np.{kind}: method={method!r} is not supported on Tensors (supported: "
                         f"{', '.join(_METHODS)})")
-    return apply(OrderStatistic, x, q=_plain_q(q, kind), axis=axis, keepdims=keepdims, kind=kind,
+    return apply(OrderStatistic, x, q=constant_argument(q, f"np.{kind}: q"), axis=axis, keepdims=keepdims, kind=kind,
                  method=method)
 
 
