@@ -142,17 +142,21 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0) -> Te
     return _reduce(loss, reduction)
 
 
-def _weighted(name: str, loss: Tensor, weight) -> Tensor:
-    """loss * weight, the weight broadcast to the loss's shape (a constant, as in PyTorch's use)."""
-    if weight is None:
-        return loss
+def _constant_weight(name: str, label: str, weight, like: Tensor) -> np.ndarray:
+    """A weight as a constant array of ``like``'s dtype (no gradient, as in PyTorch's use), which
+    must broadcast to ``like``'s shape."""
     w = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
     try:
-        np.broadcast_shapes(w.shape, loss.shape)
+        np.broadcast_shapes(w.shape, like.shape)
     except ValueError:
-        raise ValueError(f"{name}: weight of shape {w.shape} does not broadcast to the input's "
-                         f"shape {loss.shape}") from None
-    return loss * w.astype(loss.dtype, copy=False)
+        raise ValueError(f"{name}: {label} of shape {w.shape} does not broadcast to the input's "
+                         f"shape {like.shape}") from None
+    return w.astype(like.dtype, copy=False)
+
+
+def _weighted(name: str, loss: Tensor, weight) -> Tensor:
+    """loss * weight, the weight a constant broadcast to the loss's shape."""
+    return loss if weight is None else loss * _constant_weight(name, "weight", weight, loss)
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
@@ -180,14 +184,9 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     if pos_weight is None:
         loss = apply(BceWithLogitsOp, input, target)
     else:
-        pw = pos_weight.data if isinstance(pos_weight, Tensor) else np.asarray(pos_weight)
-        try:
-            np.broadcast_shapes(pw.shape, input.shape)
-        except ValueError:
-            raise ValueError(f"{name}: pos_weight of shape {pw.shape} does not broadcast to the "
-                             f"input's shape {input.shape}") from None
+        pw = _constant_weight(name, "pos_weight", pos_weight, input)
         # (1-t) x + (1 + (pw-1) t) log(1 + exp(-x)): PyTorch's stable form
-        scale = 1 + (pw.astype(input.dtype, copy=False) - 1) * target
+        scale = 1 + (pw - 1) * target
         loss = (1 - target) * input + scale * softplus(-input)   # finite at +-1e4
     return _reduce(_weighted(name, loss, weight), reduction)
 
