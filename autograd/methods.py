@@ -14,14 +14,17 @@ import numpy as np
 from . import spelling as _sp
 
 # The ops import Tensor, which inherits from this class: tensor.py binds them once both exist.
-_E = _R = _S = _I = _L = _N = _U = _B = _Q = _T = _C = None
+_E = _R = _S = _I = _L = _N = _U = _B = _Q = _T = _C = _J = _take = _diagonal = None
 
 
 def bind_ops() -> None:
-    global _E, _R, _S, _I, _L, _N, _U, _B, _Q, _T, _C
+    global _E, _R, _S, _I, _L, _N, _U, _B, _Q, _T, _C, _J, _take, _diagonal
     from .ops import elementwise as _E, reduce as _R, shape as _S, index as _I  # noqa: F811
     from .ops import linalg as _L, normalize as _N, unary as _U, binary as _B  # noqa: F811
     from .ops import rounding as _Q, stats as _T, selection as _C  # noqa: F811
+    from .ops import join as _J  # noqa: F811
+    # ops.select the module is shadowed in ops by np.select's op, select: import its functions.
+    from .ops.select import diagonal as _diagonal, take as _take  # noqa: F811
 
 
 class TensorMethods:
@@ -103,16 +106,17 @@ class TensorMethods:
     def expand(self, *sizes): return _sp.expand(self, sizes)
     def expand_as(self, other): return _S.broadcast_to(self, other.shape)
     def chunk(self, chunks, dim=0): return _sp.chunk(self, chunks, dim)
-    def repeat(self, repeats, axis=None): return _sp.ops_call("repeat", self, repeats, axis)
+    def repeat(self, repeats, axis=None): return _J.repeat(self, repeats, axis)
     def take(self, indices, axis=None, mode="raise"):
-        return _sp.ops_call("take", self, indices, axis, None, mode)
-    def ptp(self, axis=None, keepdims=False): return _sp.ops_call("ptp", self, axis, keepdims)
-    def argsort(self, axis=-1, kind=None): return _sp.inspect(np.argsort, self, axis=axis, kind=kind)
-    def argpartition(self, kth, axis=-1): return _sp.inspect(np.argpartition, self, kth, axis=axis)
-    def nonzero(self): return _sp.inspect(np.nonzero, self)
-    def searchsorted(self, v, side="left"): return _sp.inspect(np.searchsorted, self, v, side=side)
-    def all(self, axis=None, keepdims=False): return _sp.inspect(np.all, self, axis=axis, keepdims=keepdims)
-    def any(self, axis=None, keepdims=False): return _sp.inspect(np.any, self, axis=axis, keepdims=keepdims)
+        return _take(self, indices, axis, None, mode)
+    def ptp(self, axis=None, keepdims=False): return _T.ptp(self, axis, keepdims)
+    # Inspections: NumPy's own function, through the routing table's INSPECTION entries (no grad).
+    def argsort(self, axis=-1, kind=None): return np.argsort(self, axis=axis, kind=kind)
+    def argpartition(self, kth, axis=-1): return np.argpartition(self, kth, axis=axis)
+    def nonzero(self): return np.nonzero(self)
+    def searchsorted(self, v, side="left"): return np.searchsorted(self, v, side=side)
+    def all(self, axis=None, keepdims=False): return np.all(self, axis=axis, keepdims=keepdims)
+    def any(self, axis=None, keepdims=False): return np.any(self, axis=axis, keepdims=keepdims)
     def fill(self, value) -> None: self._inplace(_sp.fill_with, value, "fill")
     nbytes = property(lambda self: self.data.nbytes)
     itemsize = property(lambda self: self.data.itemsize)
@@ -154,7 +158,7 @@ class TensorMethods:
     def mm(self, other): return _sp.mm(self, other)
     def bmm(self, other): return _sp.bmm(self, other)
     def dot(self, other): return _sp.dot(self, other)
-    def diagonal(self, offset=0, axis1=0, axis2=1): return _sp.ops_call("diagonal", self, offset, axis1, axis2)
+    def diagonal(self, offset=0, axis1=0, axis2=1): return _diagonal(self, offset, axis1, axis2)
     def clip(self, lo=None, hi=None, *, min=None, max=None): return _sp.clamp(self, lo, hi, min, max)  # noqa: A002
     def clamp(self, min=None, max=None): return _C.clip(self, min, max)  # noqa: A002
 

@@ -298,16 +298,6 @@ def bmm(a, b):
     return _ops().matmul(a, b)
 
 
-def inspect(fn, x, *args, **kwargs):
-    """A NumPy inspection (argsort, nonzero, all, ...) through the routing table: no gradient."""
-    return fn(x, *args, **kwargs)
-
-
-def ops_call(name: str, *args):
-    """An op of a family that methods.py does not import at class time (late-bound by name)."""
-    return getattr(_ops(), name)(*args)
-
-
 def dot(a, b):
     ops = _ops()
     if hasattr(ops, "dot"):

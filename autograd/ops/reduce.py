@@ -211,9 +211,6 @@ class CumSum(Op):
 # ag.sum(x, axis, keepdims) keeps its short positional form; NumPy's keywords (dtype=, initial=,
 # where=) are keyword-only here, and the np.* adapters below take NumPy's positional order.
 
-_NO_VALUE = None   # NumPy's "not given" for initial=
-
-
 def _prepare(x, dtype, where, fill):
     """x cast to dtype (NumPy casts before reducing), with entries outside where= set to fill."""
     if dtype is not None:

@@ -136,14 +136,12 @@ def call_ufunc(ufunc, method: str, inputs, kwargs):
         raise TypeError(f"np.{name}.{method}: ufunc methods are not supported on Tensors; use "
                         f"the graphgrad reduction (ag.sum, ag.prod, ag.max, ag.cumsum, ...) or "
                         f"call NumPy on t.data")
-    no_out(name, kwargs.get("out"))
+    no_out(name, kwargs.pop("out", None))
     if ufunc in INSPECTION:
-        kwargs.pop("out", None)
         return _wrap(ufunc(*strip_tensors(inputs), **kwargs))
     handler = UFUNCS.get(ufunc)
     if handler is None:
         raise _refused(f"np.{name}", "ufunc")
-    kwargs.pop("out", None)
     dtype = kwargs.pop("dtype", None)
     where = kwargs.pop("where", True)
     if where is not True:
