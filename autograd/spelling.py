@@ -182,13 +182,6 @@ def median(x, axis, keepdims, dim, keepdim):
     return values_indices(values, _index_tensor(middle))
 
 
-def swap(x, axis1, axis2):
-    perm = list(range(x.ndim))
-    a, b = axis1 % x.ndim, axis2 % x.ndim
-    perm[a], perm[b] = perm[b], perm[a]
-    return _ops().transpose(x, tuple(perm))
-
-
 def squeeze(x, axis, dim):
     if dim is None:
         return _ops().squeeze(x, axis)

@@ -343,3 +343,9 @@ def test_ndarray_methods_with_numpys_meaning():
     assert t.fill(2.0) is None and np.all(t.data == 2.0)
     (g,) = ag.grad(x.repeat(2, axis=1).sum(), x)
     np.testing.assert_array_equal(g.data, np.full_like(X, 2.0))
+
+
+def test_mT_and_swapaxes_check_their_axes():
+    with pytest.raises(ValueError, match="swapaxes: axis -2 is out of bounds"):
+        leaf(np.ones(3)).mT                # PyTorch's mT needs two dimensions
+    assert leaf().mT.shape == (4, 3) and leaf().swapaxes(-1, 0).shape == (4, 3)
