@@ -56,6 +56,12 @@ HINTS = {
 }
 
 
+def _axis(axis, ndim: int, name: str) -> int:
+    """One axis, checked and made non-negative (the reductions' rule: out of range raises)."""
+    from .ops.reduce import normalize_axes
+    return normalize_axes(axis, max(ndim, 1), name)[0]
+
+
 def _ops():
     from . import ops
     return ops
@@ -110,7 +116,7 @@ def extreme(x, name, axis, keepdims, dim, keepdim):
     if isinstance(axis, tuple):
         raise TypeError(f"{name}: dim= takes one axis (PyTorch's {name} returns values and indices "
                         f"along one dimension); use axis= for several")
-    axis = axis % max(x.ndim, 1)
+    axis = _axis(axis, x.ndim, name)
     index = (np.argmax if name == "max" else np.argmin)(x.data, axis=axis, keepdims=True)
     values = _along(x, index, axis)   # the gradient goes to the returned index, as in PyTorch
     if not keep:
@@ -159,11 +165,9 @@ def sort(x, axis, kind, dim, descending):
         ax = -1 if axis is None else axis
         x._inplace(lambda data, _, out: out.sort(axis=ax, kind=kind), None, "sort")
         return None
-    axis = one_axis("sort", axis, dim, -1)
-    data = x.data if axis is not None else x.data.reshape(-1)
-    ax = -1 if axis is None else axis % max(x.ndim, 1)
-    order = np.argsort(-data if descending else data, axis=ax, kind="stable")
-    values = _along(x if axis is not None else x.reshape(-1), order, ax)
+    ax = _axis(one_axis("sort", axis, dim, -1), x.ndim, "sort")
+    order = np.argsort(-x.data if descending else x.data, axis=ax, kind="stable")
+    values = _along(x, order, ax)
     return values_indices(values, _index_tensor(order)) if dim is not None else values
 
 
@@ -173,7 +177,7 @@ def median(x, axis, keepdims, dim, keepdim):
     axis, keep, torch = axes("median", axis, keepdims, dim, keepdim)
     if not torch:
         return _ops().median(x, axis=axis, keepdims=keep)
-    ax = axis % max(x.ndim, 1)
+    ax = _axis(axis, x.ndim, "median")
     order = np.argsort(x.data, axis=ax, kind="stable")
     middle = np.take(order, [(x.shape[ax] - 1) // 2], axis=ax)
     values = _along(x, middle, ax)
@@ -197,7 +201,7 @@ def flatten(x, start_dim, end_dim):
         return _ops().reshape(x, -1, order=start_dim)
     if x.ndim == 0:
         return _ops().reshape(x, 1)
-    s, e = start_dim % x.ndim, end_dim % x.ndim
+    s, e = _axis(start_dim, x.ndim, "flatten"), _axis(end_dim, x.ndim, "flatten")
     if s > e:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
                          f"(shape {x.shape})")
@@ -237,14 +241,14 @@ def gather(x, dim, index):
     if index.ndim != x.ndim:
         raise ValueError(f"gather: index has {index.ndim} dimensions, the input {x.ndim} "
                          f"(shapes {index.shape} and {x.shape})")
-    return _along(x, index, dim % x.ndim)
+    return _along(x, index, _axis(dim, x.ndim, "gather"))
 
 
 def scatter_add(x, dim, index, src):
     """x with src added at index along dim; differentiable in x and src (repeats accumulate)."""
     index = _int_index(index, "scatter_add")
     grids = list(np.indices(index.shape, sparse=True))
-    grids[dim % x.ndim] = index
+    grids[_axis(dim, x.ndim, "scatter_add")] = index
     src = src if isinstance(src, _tensor()) else _tensor()(np.asarray(src, dtype=x.dtype))
     piece = src[tuple(slice(0, n) for n in index.shape)]
     from .engine import apply
@@ -256,7 +260,7 @@ def index_select(x, dim, index):
     index = _int_index(index, "index_select")
     if index.ndim != 1:
         raise ValueError(f"index_select: index must be 1-D, got shape {index.shape}")
-    return x[(slice(None),) * (dim % x.ndim) + (index,)]
+    return x[(slice(None),) * _axis(dim, x.ndim, "index_select") + (index,)]
 
 
 def to(x, args, dtype, device, copy):

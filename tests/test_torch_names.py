@@ -349,3 +349,14 @@ def test_mT_and_swapaxes_check_their_axes():
     with pytest.raises(ValueError, match="swapaxes: axis -2 is out of bounds"):
         leaf(np.ones(3)).mT                # PyTorch's mT needs two dimensions
     assert leaf().mT.shape == (4, 3) and leaf().swapaxes(-1, 0).shape == (4, 3)
+
+
+@pytest.mark.parametrize("call", [
+    lambda x: x.max(dim=2), lambda x: x.min(dim=-3), lambda x: x.sort(dim=5),
+    lambda x: x.median(dim=2), lambda x: x.gather(2, np.zeros((3, 4), dtype=int)),
+    lambda x: x.index_select(2, [0]), lambda x: x.flatten(0, 4),
+    lambda x: x.scatter_add(3, np.zeros((1, 1), dtype=int), np.ones((1, 1))),
+])
+def test_dim_out_of_range_raises_instead_of_wrapping(call):
+    with pytest.raises(ValueError, match="out of bounds"):
+        call(leaf())
