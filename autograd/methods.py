@@ -157,7 +157,7 @@ class TensorMethods:
     def matmul(self, other): return _L.matmul(self, other)
     def mm(self, other): return _sp.mm(self, other)
     def bmm(self, other): return _sp.bmm(self, other)
-    def dot(self, other): return _sp.dot(self, other)
+    def dot(self, other): return _L.dot(self, other)
     def diagonal(self, offset=0, axis1=0, axis2=1): return _diagonal(self, offset, axis1, axis2)
     def clip(self, lo=None, hi=None, *, min=None, max=None): return _sp.clamp(self, lo, hi, min, max)  # noqa: A002
     def clamp(self, min=None, max=None): return _C.clip(self, min, max)  # noqa: A002

@@ -295,13 +295,6 @@ def bmm(a, b):
     return _ops().matmul(a, b)
 
 
-def dot(a, b):
-    ops = _ops()
-    if hasattr(ops, "dot"):
-        return ops.dot(a, b)
-    return ops.matmul(a, b)
-
-
 def clamp(x, lo, hi, min_, max_):
     if (lo is not None and min_ is not None) or (hi is not None and max_ is not None):
         raise TypeError("clip: pass each bound once (lo or min, hi or max)")
@@ -319,8 +312,6 @@ def clip_into(lo, hi):
     return clip_
 
 
-_METHOD_MEANING = ("sum", "mean", "prod", "max", "min", "var", "std", "argmax", "argmin", "cumsum",
-                   "logsumexp", "softmax", "log_softmax", "squeeze", "median", "sort")
 _AXIS_ONLY = ("concatenate", "stack")
 
 
