@@ -22,11 +22,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 import autograd as ag
 import nn
 import nn.functional as F
+from nn.fit import progress_bar
 import viz
 
 
@@ -94,8 +94,9 @@ def train(model, loader, X_test, y_test, epochs: int, lr: float, grad_norms,
         print(compile_speedup(model, opt, loader))
     step = forward_backward(model, opt)
     step = ag.compile(step) if compiled else step
-    bar = tqdm(range(epochs), desc="spiral", unit="epoch", dynamic_ncols=True)
-    for _ in bar:
+    # nn.fit's bar: drawn on a terminal or in Jupyter, quiet in a log (make demo's output)
+    bar = progress_bar(epochs, True, desc="spiral", unit="epoch", dynamic_ncols=True)
+    for _ in range(epochs):
         total, correct, seen = 0.0, 0.0, 0
         for xb, yb in loader:
             loss, logits = step(xb, yb)
@@ -113,6 +114,8 @@ def train(model, loader, X_test, y_test, epochs: int, lr: float, grad_norms,
         history["val_loss"].append(test_loss)
         history["val_accuracy"].append(accuracy(test_logits, y_test))
         bar.set_postfix(loss=f"{total / seen:.3f}", test_acc=f"{history['val_accuracy'][-1]:.3f}")
+        bar.update(1)
+    bar.close()
     return history
 
 

@@ -149,6 +149,7 @@ def test_spiral_demo_writes_every_picture_headless(tmp_path):
     run = spiral_run(tmp_path, 40, env)
     assert run.returncode == 0, run.stderr[-2000:]
     assert "final accuracy" in run.stdout
+    assert "epoch/s" not in run.stderr     # output to a pipe: no stream of redrawn bars
     for name in ("boundary.png", "loss.png", "gradflow.png"):
         assert_png(tmp_path / name)
     assert (tmp_path / "graph.dot").exists()
