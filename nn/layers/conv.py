@@ -139,17 +139,10 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: in
     pads = conv_padding("conv2d", padding, (kh, kw), dilation, stride)
     if any(p for side in pads for p in side):
         x = ag.pad(x, ((0, 0), (0, 0)) + pads)
-    span = (dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1)
-    windows = unfold(x, span, stride)                              # (N, C, OH, OW, sh, sw)
-    if dilation != (1, 1):
-        windows = windows[:, :, :, :, ::dilation[0], ::dilation[1]]
-    n, c, oh, ow = windows.shape[:4]
     if groups == 1:
-        cols = windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * kh * kw)
-        out = cols @ ag.reshape(weight, (out_channels, c * kh * kw)).T
-        if bias is not None:
-            out = out + bias
-        return apply(Contiguous, out.reshape(n, oh, ow, out_channels).transpose(0, 3, 1, 2))
+        return apply(Conv2dOp, x, weight, bias, stride=stride, dilation=dilation)
+    windows = _windows(x, (kh, kw), stride, dilation)               # (N, C, OH, OW, kh, kw)
+    n, c, oh, ow = windows.shape[:4]
     per = c // groups
     grouped = windows.reshape(n, groups, per, oh, ow, kh, kw)
     w = ag.reshape(weight, (groups, out_channels // groups, per, kh, kw))
@@ -157,6 +150,92 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: in
     if bias is not None:
         out = out + ag.reshape(bias, (1, out_channels, 1, 1))
     return out
+
+
+def _windows(x, kernel: tuple, stride: tuple, dilation: tuple):
+    """unfold with dilation: the (N, C, OH, OW, kh, kw) windows of x as a recorded view."""
+    span = (dilation[0] * (kernel[0] - 1) + 1, dilation[1] * (kernel[1] - 1) + 1)
+    windows = unfold(x, span, stride)
+    if dilation != (1, 1):
+        windows = windows[:, :, :, :, ::dilation[0], ::dilation[1]]
+    return windows
+
+
+def _composed_conv2d(x, weight, bias, stride: tuple, dilation: tuple) -> Tensor:
+    """Conv2dOp's definition in recorded ops (windows, one matmul, bias): its create_graph
+    backward differentiates this, so second derivatives follow from the ops' own rules."""
+    o, c, kh, kw = weight.shape
+    windows = _windows(x, (kh, kw), stride, dilation)
+    n, _, oh, ow = windows.shape[:4]
+    cols = windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * kh * kw)
+    out = cols @ ag.reshape(weight, (o, c * kh * kw)).T
+    if bias is not None:
+        out = out + bias
+    return out.reshape(n, oh, ow, o).transpose(0, 3, 1, 2)
+
+
+class Conv2dOp(Op):
+    """out[n] = W (O, C kh kw) @ cols[n] (C kh kw, OH OW) + b, one batched GEMM written straight
+    into NCHW memory (no transpose after it);  dW = sum_n g[n] cols[n]^T,  db = sum of g over
+    N, OH, OW,  dx = fold(W^T g[n]).  ``cols`` is im2col built with one slice copy per kernel
+    offset, in the order the GEMM reads."""
+    name = "conv2d"
+    save_inputs = True
+
+    def forward(self, x, weight, bias, stride, dilation):
+        self.stride, self.dilation = stride, dilation
+        n, c, h, w = x.shape
+        o, _, kh, kw = weight.shape
+        (sh, sw), (dh, dw) = stride, dilation
+        oh = (h - dh * (kh - 1) - 1) // sh + 1
+        ow = (w - dw * (kw - 1) - 1) // sw + 1
+        cols = np.empty((n, c, kh, kw, oh, ow), x.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                cols[:, :, i, j] = x[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh,
+                                     j * dw:j * dw + sw * (ow - 1) + 1:sw]
+        self.cols = cols = cols.reshape(n, c * kh * kw, oh * ow)
+        out = np.matmul(weight.reshape(o, c * kh * kw), cols)
+        if bias is not None:
+            if out.dtype == bias.dtype:
+                out += bias[:, None]
+            else:
+                out = out + bias[:, None]
+        return out.reshape(n, o, oh, ow)
+
+    def backward(self, g):
+        x, w, b = self.inputs
+        if isinstance(g, Tensor) or isinstance(x, Tensor) or isinstance(w, Tensor):
+            return self._backward_tensors(g)
+        n, o, oh, ow = g.shape
+        g3 = g.reshape(n, o, oh * ow)
+        gx = gw = gb = None
+        if self.needs_grad(1):
+            gw = np.matmul(g3, self.cols.transpose(0, 2, 1)).sum(axis=0).reshape(w.shape)
+        if b is not None and self.needs_grad(2):
+            gb = g3.sum(axis=(0, 2))
+        if self.needs_grad(0):
+            _, c, kh, kw = w.shape
+            (sh, sw), (dh, dw) = self.stride, self.dilation
+            gcols = np.matmul(w.reshape(o, c * kh * kw).T, g3).reshape(n, c, kh, kw, oh, ow)
+            gx = np.zeros(x.shape, gcols.dtype)
+            for i in range(kh):
+                for j in range(kw):
+                    gx[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh,
+                       j * dw:j * dw + sw * (ow - 1) + 1:sw] += gcols[:, :, i, j]
+        return gx, gw, gb
+
+    def _backward_tensors(self, g):
+        inputs = self.inputs
+        wanted = [i for i in range(3) if inputs[i] is not None and self.needs_grad(i)]
+        with ag.enable_grad():
+            out = _composed_conv2d(*inputs, self.stride, self.dilation)
+            grads = ag.grad(out, [inputs[i] for i in wanted], grad_outputs=g, create_graph=True,
+                            allow_unused=True)
+        result = [None, None, None]
+        for i, gi in zip(wanted, grads):
+            result[i] = gi
+        return tuple(result)
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1
@@ -178,17 +257,6 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: in
 
 def _one(value) -> int:
     return int(value[0]) if isinstance(value, (tuple, list)) else int(value)
-
-
-class Contiguous(Op):
-    """A C-contiguous copy (identity in value, so the gradient passes through): conv2d's result
-    is an NCHW view of NHWC memory, and the ReLU and pooling after it run faster on NCHW memory"""
-
-    def forward(self, x):
-        return np.ascontiguousarray(x)
-
-    def backward(self, g):
-        return g
 
 
 _PADDING_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate",
