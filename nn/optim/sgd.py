@@ -6,7 +6,7 @@ from typing import Iterable
 
 import numpy as np
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, subtract_scaled
 
 __all__ = ["SGD"]
 
@@ -61,4 +61,4 @@ class SGD(Optimizer):
                         buf *= momentum
                         buf += (1.0 - dampening) * d if dampening else d
                     d = d + momentum * buf if nesterov else buf
-                p.data -= lr * d
+                subtract_scaled(p.data, lr, d)
