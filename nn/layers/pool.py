@@ -77,8 +77,8 @@ class BlockMaxPoolOp(Op):
         kh, kw = self.kernel
         out = self.output.data if isinstance(self.output, Tensor) else self.output
         masks = [(i, j, self.blocks[:, :, :, i, :, j] == out) for i in range(kh) for j in range(kw)]
-        count = np.zeros(out.shape, g.dtype)
-        for _, _, m in masks:
+        count = masks[0][2].astype(g.dtype)
+        for _, _, m in masks[1:]:
             count += m
         n, c, hh, _, ww, _ = self.blocks.shape
         if isinstance(g, Tensor):               # create_graph: the same rule with Tensor ops
