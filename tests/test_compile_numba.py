@@ -102,3 +102,51 @@ def test_a_broadcast_gradient_feeds_a_fused_backward():
     assert compiled.programs[next(iter(compiled.programs))][0].program.kernels == 1
     np.testing.assert_array_equal(a.grad, b.data)
     np.testing.assert_array_equal(b.grad, a.data)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_max_pool_kernels_give_the_numpy_rules_values(dtype):
+    """pool_kernels.py's 2 x 2 loops against BlockMaxPoolOp's NumPy rules: ReLU-like zero ties,
+    a tie of two maxima, NaN in a block, an infinite and a negative gradient."""
+    from nn.layers.pool import BlockMaxPoolOp
+    rng = np.random.default_rng(3)
+    for _ in range(5):
+        x = np.maximum(rng.standard_normal((3, 2, 8, 6)), 0).astype(dtype)
+        x[0, 0, 0, 0] = np.nan
+        x[1, 1, 2, 2] = x[1, 1, 2, 3] = 5
+        numpy_op, numba_op = (object.__new__(BlockMaxPoolOp) for _ in range(2))
+        numpy_op.output = want = numpy_op.forward(x, (2, 2))
+        numba_op.output = got = numba_op.numba_forward(x, (2, 2))
+        np.testing.assert_array_equal(got, want)            # NaN where NumPy has NaN
+        g = rng.standard_normal(want.shape).astype(dtype)
+        g[0, 1, 1, 1], g[2, 0, 0, 0] = np.inf, -1.5
+        with np.errstate(divide="ignore", invalid="ignore"):     # the NaN block's 0 / 0
+            expected = numpy_op.backward(g)
+        assert numba_op.numba_backward(g).tobytes() == expected.tobytes()
+
+
+def test_a_cnn_step_uses_the_pool_kernels_and_matches_eager():
+    def make():
+        ag.manual_seed(0)
+        model = nn.Sequential(nn.Conv2d(1, 3, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                              nn.Linear(3 * 3 * 3, 4))
+        opt = nn.optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+        return step, model
+    rng = np.random.default_rng(1)
+    batches = [(rng.standard_normal((5, 1, 8, 8)).astype(np.float32), rng.integers(0, 4, 5))
+               for _ in range(4)]
+    (eager, em), (plain, cm) = make(), make()
+    compiled = ag.compile(plain, backend="numba")
+    for x, y in batches:
+        _close(compiled(x, y).data, eager(x, y).data, np.float32)
+        for p, q in zip(cm.parameters(), em.parameters()):
+            _close(p.data, q.data, np.float32)
+    source = next(iter(compiled.programs.values()))[0].program.source
+    assert ".numba_forward(" in source and ".numba_backward(" in source

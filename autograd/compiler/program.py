@@ -39,6 +39,13 @@ class Names:
                          "_ndarray": np.ndarray}
         self._ids: dict[int, str] = {}
         self._typed: dict = {}
+        self.numba = False              # the numba backend: ops' own numba_forward/backward
+        self.native_nodes: set = set()  # nodes whose backward is numba_backward
+
+    def native(self, cls) -> bool:
+        """Whether the op runs its own numba kernels (``numba_forward`` and ``numba_backward``,
+        declared beside its NumPy rules) in this program."""
+        return self.numba and hasattr(cls, "numba_forward")
 
     def const(self, obj, hint: str = "k") -> str:
         name = self._ids.get(id(obj))
@@ -147,8 +154,9 @@ class Step:
             args = arrays
             if params is not None:
                 args += (", " if args else "") + "**" + names.struct(params)
+            method = "numba_forward" if names.native(cls) else "forward"
             lines = [f"{var} = _new({names.const(cls, 'C')})",
-                     f"v{out} = {var}.forward({args})"]
+                     f"v{out} = {var}.{method}({args})"]
             if as_array:
                 lines.append(f"v{out} = _asarray(v{out})")
             if self.node is not None:
@@ -162,7 +170,8 @@ class Step:
         if kind == "backward":
             g, outs, wrap = d
             targets = ", ".join(f"v{k}" if k is not None else "_" for k in outs)
-            call = f"o{self.node}.backward({names.ref(g)})"
+            method = "numba_backward" if self.node in names.native_nodes else "backward"
+            call = f"o{self.node}.{method}({names.ref(g)})"
             return [f"{targets} = {call}" if wrap else f"{targets}, = {call}"]
         if kind == "fit":
             src, out, shape = d
@@ -311,6 +320,9 @@ class Program:
 
     def _generate(self, trace: bool):
         names = Names()
+        names.numba = self.fuse
+        names.native_nodes = {s.node for s in self.steps if s.kind == "forward"
+                              and s.node is not None and names.native(s.data[0])}
         rules = self._inline_rules()
         last: dict[str, int] = {}       # variable -> index of the last step that reads it
         for i, step in enumerate(self.steps):

@@ -93,6 +93,31 @@ class BlockMaxPoolOp(Op):
         return gx.reshape(n, c, hh * kh, ww * kw)
 
 
+    # ag.compile's numba backend calls these in place of forward and backward: 2 x 2 blocks take
+    # pool_kernels.py's one-pass loops (the same values), other sizes the rules above.
+    def numba_forward(self, x, kernel):
+        if kernel != (2, 2) or x.dtype.kind != "f":
+            return self.forward(x, kernel)
+        from .pool_kernels import pool2x2_forward
+        n, c, h, w = x.shape
+        self.kernel, self.image = kernel, x
+        out = np.empty((n, c, h // 2, w // 2), x.dtype)
+        pool2x2_forward(x, out)
+        return out
+
+    def numba_backward(self, g):
+        image = self.__dict__.get("image")
+        if image is None or g.dtype != image.dtype:
+            if image is not None:
+                n, c, h, w = image.shape
+                self.blocks = image.reshape(n, c, h // 2, 2, w // 2, 2)
+            return self.backward(g)
+        from .pool_kernels import pool2x2_backward
+        gx = np.empty(self.image.shape, g.dtype)
+        pool2x2_backward(self.image, self.output, g, gx)
+        return gx
+
+
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
                return_indices: bool = False) -> Tensor:
     """Largest entry of each window (padding with -inf);  the gradient goes to the maximum,

@@ -1,0 +1,54 @@
+"""numba kernels for 2 x 2 max pooling (BlockMaxPoolOp) under ag.compile's numba backend: one
+pass over the image in each direction, where the NumPy rules make four strided passes forward
+and eleven backward.
+
+They compute what the NumPy rules compute, so the values are the same bit for bit except the
+sign of a zero maximum over a block of tied +0 and -0 (NumPy's own SIMD loops differ there
+between float32 and float64): the maxima follow ``np.maximum``'s rule (NaN wins), and each input
+entry's gradient is ``g / count`` where it equals its block's maximum (``count`` of them tie)
+and ``0 * (g / count)`` elsewhere (a float32 quotient rounded from float64's equals float32's
+own, for a division).  Imported only by that backend (numba is
+an optional dependency).
+"""
+
+from __future__ import annotations
+
+import numba
+
+_JIT = dict(cache=True, nogil=True, error_model="numpy")   # x / 0 is inf or NaN, as in NumPy
+
+
+@numba.njit(**_JIT)
+def pool2x2_forward(x, out):
+    n, c, hh, ww = out.shape
+    for a in range(n):
+        for b in range(c):
+            for i in range(hh):
+                r0, r1, o = x[a, b, 2 * i], x[a, b, 2 * i + 1], out[a, b, i]
+                for j in range(ww):       # np.maximum's rule: NaN wins, the first of equals
+                    m = r0[2 * j]
+                    v = r0[2 * j + 1]
+                    m = v if (v > m) | (v != v) else m
+                    v = r1[2 * j]
+                    m = v if (v > m) | (v != v) else m
+                    v = r1[2 * j + 1]
+                    o[j] = v if (v > m) | (v != v) else m
+
+
+@numba.njit(**_JIT)
+def pool2x2_backward(x, out, g, gx):
+    n, c, hh, ww = out.shape
+    for a in range(n):
+        for b in range(c):
+            for i in range(hh):
+                r0, r1, m, gi = x[a, b, 2 * i], x[a, b, 2 * i + 1], out[a, b, i], g[a, b, i]
+                d0, d1 = gx[a, b, 2 * i], gx[a, b, 2 * i + 1]
+                for j in range(ww):
+                    mj = m[j]
+                    h00, h01 = r0[2 * j] == mj, r0[2 * j + 1] == mj
+                    h10, h11 = r1[2 * j] == mj, r1[2 * j + 1] == mj
+                    share = gi[j] / (int(h00) + int(h01) + int(h10) + int(h11))
+                    d0[2 * j] = share * h00
+                    d0[2 * j + 1] = share * h01
+                    d1[2 * j] = share * h10
+                    d1[2 * j + 1] = share * h11
