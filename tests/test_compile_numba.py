@@ -150,3 +150,56 @@ def test_a_cnn_step_uses_the_pool_kernels_and_matches_eager():
             _close(p.data, q.data, np.float32)
     source = next(iter(compiled.programs.values()))[0].program.source
     assert ".numba_forward(" in source and ".numba_backward(" in source
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("bias", [True, False])
+def test_lstm_kernels_give_the_numpy_rules_values(dtype, bias):
+    """lstm_kernels.py's loops against LstmSequenceOp's NumPy rules, forward and every
+    gradient, with gradients arriving at two different steps."""
+    from nn.layers.fused_lstm import LstmSequenceOp
+    rng = np.random.default_rng(5)
+    steps, n, hid = 5, 3, 4
+    xp = rng.standard_normal((steps, n, 4 * hid)).astype(dtype)
+    h0, c0 = (0.5 * rng.standard_normal((n, hid))).astype(dtype), rng.standard_normal((n, hid)).astype(dtype)
+    w = (0.3 * rng.standard_normal((4 * hid, hid))).astype(dtype)
+    b = rng.standard_normal(4 * hid).astype(dtype) if bias else None
+    numpy_op, numba_op = (object.__new__(LstmSequenceOp) for _ in range(2))
+    for op in (numpy_op, numba_op):
+        op.inputs, op.parents = (xp, h0, c0, w, b), (1, 1, 1, 1, 1 if bias else None)
+    numpy_op.output = want = numpy_op.forward(xp, h0, c0, w, b)
+    numba_op.output = got = numba_op.numba_forward(xp, h0, c0, w, b)
+    _close(got, want, dtype)
+    g = np.zeros_like(want)
+    g[0, -1], g[1, 2] = rng.standard_normal((2, n, hid))
+    for mine, expected in zip(numba_op.numba_backward(g), numpy_op.backward(g)):
+        assert (mine is None) == (expected is None)
+        if expected is not None:
+            _close(mine, expected, dtype)
+
+
+def test_an_lstm_step_uses_the_lstm_kernels_and_matches_eager():
+    def make():
+        ag.manual_seed(0)
+        lstm, head = nn.LSTM(3, 5), nn.Linear(5, 2)
+        opt = nn.optim.SGD(list(lstm.parameters()) + list(head.parameters()), lr=0.1)
+
+        def step(x, y):
+            opt.zero_grad()
+            _, (h, _) = lstm(x)
+            loss = F.cross_entropy(head(h[-1]), y)
+            loss.backward()
+            opt.step()
+            return loss
+        return step, lstm
+    rng = np.random.default_rng(2)
+    batches = [(rng.standard_normal((6, 4, 3)).astype(np.float32), rng.integers(0, 2, 4))
+               for _ in range(4)]
+    (eager, em), (plain, cm) = make(), make()
+    compiled = ag.compile(plain, backend="numba")
+    for x, y in batches:
+        _close(compiled(x, y).data, eager(x, y).data, np.float32)
+        for p, q in zip(cm.parameters(), em.parameters()):
+            _close(p.data, q.data, np.float32)
+    source = next(iter(compiled.programs.values()))[0].program.source
+    assert ".numba_forward(" in source and ".numba_backward(" in source

@@ -97,15 +97,71 @@ class LstmSequenceOp(Op):
             np.multiply(dh_t * tc, o * (1 - o), out=d[:, 3 * hid:])
             dc = dc_t * f
             dh = d @ w if t or self.needs_grad(1) else None
+        return (dgates, dh, dc) + self._parameter_grads(dgates)
+
+    def _parameter_grads(self, dgates) -> tuple:
+        """(dW, db) from every step's gate gradients: dW sums d_t^T h_{t-1} over the steps as
+        two GEMMs (without concatenating h_0), db sums d_t."""
+        _, h0, _, _, b = self.inputs
+        steps, n, gates = dgates.shape
         flat = dgates.reshape(steps * n, gates)
         gw = gb = None
-        if self.needs_grad(3):      # sum over steps of d_t^T h_{t-1}, without concatenating h_0
+        if self.needs_grad(3):
             gw = dgates[0].T @ h0
             if steps > 1:
-                gw += flat[n:].T @ out[0, :-1].reshape((steps - 1) * n, hid)
+                gw += flat[n:].T @ self.output[0, :-1].reshape((steps - 1) * n, gates // 4)
         if b is not None and self.needs_grad(4):
             gb = flat.sum(axis=0)
-        return dgates, dh, dc, gw, gb
+        return gw, gb
+
+    # ag.compile's numba backend calls these in place of forward and backward
+    # (lstm_kernels.py): the same steps, each step's elementwise work in a few loops.
+    def numba_forward(self, xp, h0, c0, w, b=None):
+        from . import lstm_kernels as k
+        steps, n, gates = xp.shape
+        hid = gates // 4
+        dtype = np.result_type(xp, h0, c0, w)
+        if dtype.kind != "f" or (b is not None and b.dtype != dtype) or any(
+                a.dtype != dtype for a in (xp, h0, c0, w)):
+            return self.forward(xp, h0, c0, w, b)
+        scale, shift = _gate_scales(dtype, hid)
+        out = np.empty((2, steps, n, hid), dtype)
+        acts = np.empty((steps, n, gates), dtype)
+        tanh_c = np.empty((steps, n, hid), dtype)
+        wt = w.T
+        bias = scale if b is None else b            # not read without a bias
+        h, c = h0, c0
+        for t in range(steps):
+            z = h @ wt
+            k.gates_in(z, xp[t], bias, b is not None, scale)
+            a = acts[t]
+            np.tanh(z, out=a)
+            k.cell(a, scale, shift, c, out[1, t])
+            np.tanh(out[1, t], out=tanh_c[t])
+            k.hidden(a, tanh_c[t], out[0, t])
+            h, c = out[0, t], out[1, t]
+        self.acts, self.tanh_c = acts, tanh_c
+        return out
+
+    def numba_backward(self, grad):
+        xp, h0, c0, w, b = self.inputs
+        if isinstance(grad, Tensor) or grad.dtype != self.acts.dtype or any(
+                isinstance(x, Tensor) for x in self.inputs):
+            return self.backward(grad)
+        from . import lstm_kernels as k
+        out, acts, tanh_c = self.output, self.acts, self.tanh_c
+        steps, n, gates = xp.shape
+        hid = gates // 4
+        one = acts.dtype.type(1)
+        dgates = np.empty_like(acts)
+        dh = np.zeros((n, hid), acts.dtype)
+        dc, dc_next = np.zeros((n, hid), acts.dtype), np.empty((n, hid), acts.dtype)
+        for t in range(steps - 1, -1, -1):
+            k.step_back(acts[t], tanh_c[t], grad[0, t], grad[1, t], dh, dc,
+                        out[1, t - 1] if t else c0, one, dgates[t], dc_next)
+            dc, dc_next = dc_next, dc
+            dh = dgates[t] @ w if t or self.needs_grad(1) else None
+        return (dgates, dh, dc) + self._parameter_grads(dgates)
 
     def _backward_tensors(self, grad):
         """create_graph: the gates recomputed from the inputs with recorded ops, then the same
