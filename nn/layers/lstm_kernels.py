@@ -50,8 +50,9 @@ def hidden(a, tc, h):
 
 @numba.njit(**_JIT)
 def step_back(a, tc, gh, gc, dh, dc, c_prev, one, d, dc_out):
-    """One step of BPTT: dh_t = gh + dh, dc_t = gc + dh_t o (1 - tc^2) + dc, the four gate
-    gradients into d (N, 4H), and dc_out = dc_t f."""
+    """One step of BPTT, in the NumPy rule's order: dh_t = gh + dh, dc_t = gc + dh_t (1 - tc^2)
+    o + dc, each gate's derivative times its share of dc_t or dh_t into d (N, 4H), and
+    dc_out = dc_t f."""
     n, hid = tc.shape
     for r in range(n):
         for k in range(hid):
@@ -59,9 +60,9 @@ def step_back(a, tc, gh, gc, dh, dc, c_prev, one, d, dc_out):
             g, o = a[r, 2 * hid + k], a[r, 3 * hid + k]
             t = tc[r, k]
             dh_t = gh[r, k] + dh[r, k]
-            dc_t = gc[r, k] + dh_t * o * (one - t * t) + dc[r, k]
-            d[r, k] = (dc_t * g) * (i * (one - i))
-            d[r, hid + k] = (dc_t * c_prev[r, k]) * (f * (one - f))
-            d[r, 2 * hid + k] = (dc_t * i) * (one - g * g)
-            d[r, 3 * hid + k] = (dh_t * t) * (o * (one - o))
+            dc_t = gc[r, k] + dh_t * ((one - t * t) * o) + dc[r, k]
+            d[r, k] = ((one - i) * i) * (dc_t * g)
+            d[r, hid + k] = ((one - f) * f) * (dc_t * c_prev[r, k])
+            d[r, 2 * hid + k] = (one - g * g) * (dc_t * i)
+            d[r, 3 * hid + k] = ((one - o) * o) * (dh_t * t)
             dc_out[r, k] = dc_t * f
