@@ -14,6 +14,7 @@ an optional dependency).
 from __future__ import annotations
 
 import numba
+import numpy as np
 
 _JIT = dict(cache=True, nogil=True, error_model="numpy")   # x / 0 is inf or NaN, as in NumPy
 
@@ -37,18 +38,22 @@ def pool2x2_forward(x, out):
 
 @numba.njit(**_JIT)
 def pool2x2_backward(x, out, g, gx):
+    # Two passes per row of blocks: each block's share first, then the input rows written in
+    # order.  Writing the four entries of each block as it is counted interleaves stores into
+    # gx with loads from x, which ran 3x slower on an AMD EPYC (650 against 210 us on cnn's
+    # (32, 8, 26, 26)).
     n, c, hh, ww = out.shape
+    share = np.empty(ww, g.dtype)
     for a in range(n):
         for b in range(c):
             for i in range(hh):
                 r0, r1, m, gi = x[a, b, 2 * i], x[a, b, 2 * i + 1], out[a, b, i], g[a, b, i]
-                d0, d1 = gx[a, b, 2 * i], gx[a, b, 2 * i + 1]
                 for j in range(ww):
                     mj = m[j]
-                    h00, h01 = r0[2 * j] == mj, r0[2 * j + 1] == mj
-                    h10, h11 = r1[2 * j] == mj, r1[2 * j + 1] == mj
-                    share = gi[j] / (int(h00) + int(h01) + int(h10) + int(h11))
-                    d0[2 * j] = share * h00
-                    d0[2 * j + 1] = share * h01
-                    d1[2 * j] = share * h10
-                    d1[2 * j + 1] = share * h11
+                    ties = (int(r0[2 * j] == mj) + int(r0[2 * j + 1] == mj)
+                            + int(r1[2 * j] == mj) + int(r1[2 * j + 1] == mj))
+                    share[j] = gi[j] / ties
+                for row in range(2):
+                    r, d = x[a, b, 2 * i + row], gx[a, b, 2 * i + row]
+                    for k in range(2 * ww):
+                        d[k] = share[k // 2] * (r[k] == m[k // 2])
