@@ -41,8 +41,8 @@ def _block(step, n: int, settle_s: float = 0.0) -> float:
 def _warm(step, seconds: float) -> float:
     """Run ``step`` for about ``seconds`` (at least twice) after two untimed calls; its time per
     step.  The first calls trace, compile or capture (JAX's and numba's compilers, ag.compile's
-    capture and verification); counted in, they made a step look 100 times slower than it is,
-    and the blocks sized from it held a single step, timed cold after the floor's block."""
+    capture and verification); counted in, a compile of 0.5 s made a 0.1 ms step look 0.25 s
+    long, and the blocks sized from it held a single step, timed cold after the floor's block."""
     step()
     step()
     calls, start = 0, time.perf_counter()

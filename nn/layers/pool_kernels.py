@@ -1,6 +1,6 @@
 """numba kernels for 2 x 2 max pooling (BlockMaxPoolOp) under ag.compile's numba backend: one
-pass over the image in each direction, where the NumPy rules make four strided passes forward
-and eleven backward.
+pass over the image forward and two backward (each row of blocks counted, then written), where
+the NumPy rules make four strided passes forward and eleven backward.
 
 They compute what the NumPy rules compute, so the values are the same bit for bit except the
 sign of a zero maximum over a block of tied +0 and -0 (NumPy's own SIMD loops differ there
@@ -40,8 +40,8 @@ def pool2x2_forward(x, out):
 def pool2x2_backward(x, out, g, gx):
     # Two passes per row of blocks: each block's share first, then the input rows written in
     # order.  Writing the four entries of each block as it is counted interleaves stores into
-    # gx with loads from x, which ran 3x slower on an AMD EPYC (650 against 210 us on cnn's
-    # (32, 8, 26, 26)).
+    # gx with loads from x, which ran about 3x slower on an AMD EPYC (650 against 210-250 us
+    # on cnn's (32, 8, 26, 26)).
     n, c, hh, ww = out.shape
     share = np.empty(ww, g.dtype)
     for a in range(n):
