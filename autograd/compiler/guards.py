@@ -81,12 +81,12 @@ def build_guard(rec, arg_tensor_count: int):
     """(guard function, checks) for a finished capture: ``guard(_A)`` returns the index of the
     first failing check, or -1.  ``checks[i]`` is (action, message, None or a callable giving
     the message with what changed)."""
-    lines = ["def _guard(_A):"]
+    conditions: list[str] = []
     ns: dict = {}
     checks: list = []
 
     def check(cond: str, action, message, detail=None) -> None:
-        lines.append(f"    if not ({cond}): return {len(checks)}")
+        conditions.append(cond)
         checks.append((action, message, detail))
 
     def name(obj, hint):
@@ -119,8 +119,9 @@ def build_guard(rec, arg_tensor_count: int):
             d = info.tensor.data
             check(f"{expr}.requires_grad is {info.tensor.requires_grad}", "error",
                   f"requires_grad of {label} was flipped")
-            check(f"{expr}.data.shape == {d.shape!r} and {expr}.data.dtype == "
-                  f"{name(d.dtype, 'd')}", "error",
+            # The same array as at capture (optimizers update in place) passes at once.
+            check(f"{expr}.data is {name(d, 'a')} or {expr}.data.shape == {d.shape!r} and "
+                  f"{expr}.data.dtype == {name(d.dtype, 'd')}", "error",
                   f"{label}: .data was replaced by an array of another shape or dtype")
     for m in rec.modules.values():
         mn = name(m, "m")
@@ -139,6 +140,13 @@ def build_guard(rec, arg_tensor_count: int):
         g = name(guard, "g")
         check(f"{g}() == {name(expected, 'e')}", "error", f"the structure of {label} changed",
               lambda g=guard, e=labelled, label=label: f"{label}: {_diff(e, g(True))} changed")
+    # All checks as one expression on fast locals (the objects bound as defaults) for the common
+    # case; only when one fails, again one by one to say which.
+    params = "".join(f", {k}={k}" for k in ns)
+    lines = [f"def _guard(_A{params}):"]
+    if conditions:
+        lines.append("    if " + " and ".join(f"({c})" for c in conditions) + ": return -1")
+    lines += [f"    if not ({c}): return {i}" for i, c in enumerate(conditions)]
     lines.append("    return -1")
     exec(compile("\n".join(lines) + "\n", "<ag.compile guards>", "exec"), ns)
-    return ns["_guard"], checks, "\n".join(lines[1:-1])
+    return ns["_guard"], checks, "\n".join(lines[2:-1])
