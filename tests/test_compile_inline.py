@@ -2,6 +2,8 @@
 dtypes that promote), Python numbers as typed 0-d constants, and the numba backend's packed
 outputs and float32 tanh; bitwise equal to eager (numpy backend) or within tolerance (numba)."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -117,3 +119,26 @@ def test_numba_packed_outputs_and_tanh(tmp_path, monkeypatch):
     got, want = compiled(x)[1].data, step(x)[1].data
     assert np.allclose(got, want, rtol=1e-6, atol=0, equal_nan=True)
     assert (np.signbit(got) == np.signbit(want))[~np.isnan(want)].all()
+
+
+def test_passed_on_gradients_are_not_renamed():
+    """add's and subtract's backward pass the gradient on as it is: the program reads the same
+    slot instead of writing ``vK = vJ`` (copy propagation), and stays bitwise equal to eager,
+    accumulation into a shared gradient included."""
+    rng = np.random.default_rng(3)
+    x = Tensor(rng.standard_normal(6).astype(np.float32), requires_grad=True)
+
+    def step():
+        x.grad = None
+        a = (x * 1.5 + 0.25) - 0.5
+        loss = ((a.tanh() + a) - x).sum()   # x reached twice: its gradients are summed
+        loss.backward()
+        return loss
+
+    compiled = ag.compile(step)
+    for _ in range(4):
+        got, grad = compiled().data.tobytes(), x.grad.copy()
+        assert got == step().data.tobytes() and grad.tobytes() == x.grad.tobytes()
+    source = [c.program.source for g in compiled.programs.values() for c in g][0]
+    assert not re.search(r"^\s*v\d+ = v\d+$", source, re.M), source
+    assert "backward of add" in source      # the steps are still there, as comments

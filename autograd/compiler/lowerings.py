@@ -5,14 +5,14 @@ Every op already lowers by re-running its forward and backward (Op.lowering = "r
 is exact for all of them; these entries only save the Python calls around one NumPy expression,
 which is most of a small op's cost.  Each entry repeats its op's rule as source text, so it is
 used only while the op's forward and backward still read exactly as recorded here (checked
-against ``inspect.getsource`` once per class): an op whose rule changes falls back to re-running
+against the op's source once per class): an op whose rule changes falls back to re-running
 it, never to a stale formula.  They belong beside their ops (one op, one place) once the ops
 package can carry them; until then they live here, with that check as the guard.
 """
 
 from __future__ import annotations
 
-import inspect
+import linecache
 import re
 
 __all__ = ["inline_rule"]
@@ -52,9 +52,29 @@ _RULES = {
 _checked: dict[type, tuple | None] = {}
 
 
+def _source_lines(method) -> list[str]:
+    """The lines of ``method``'s definition, read by indentation from its file (what
+    ``inspect.getsource`` returns for a plain method, without its tokenizer: that cost 15-20 ms
+    of a fresh process's first capture)."""
+    code = method.__code__
+    lines = linecache.getlines(code.co_filename)
+    i = code.co_firstlineno - 1
+    if not 0 <= i < len(lines):
+        raise OSError(f"no source for {method.__qualname__}")
+    while lines[i].lstrip().startswith("@"):
+        i += 1
+    indent = len(lines[i]) - len(lines[i].lstrip())
+    found = [lines[i]]
+    for line in lines[i + 1:]:
+        if line.strip() and len(line) - len(line.lstrip()) <= indent:
+            break
+        found.append(line)
+    return found
+
+
 def _body(method) -> str:
     """A method's statements, comments and docstring dropped, whitespace collapsed."""
-    lines = inspect.getsource(method).splitlines()
+    lines = [line.rstrip("\n") for line in _source_lines(method)]
     text = " ".join(line.split("#")[0].strip() for line in lines)
     text = re.sub(r"^def \w+\([^)]*\)\s*(->\s*[^:]+)?:\s*", "", text)
     return re.sub(r"\s+", " ", text).strip()

@@ -41,6 +41,7 @@ class Names:
         self._typed: dict = {}
         self.numba = False              # the numba backend: ops' own numba_forward/backward
         self.native_nodes: set = set()  # nodes whose backward is numba_backward
+        self.alias: dict[int, int] = {}  # slot -> the slot holding the same array (Program._aliases)
 
     def native(self, cls) -> bool:
         """Whether the op runs its own numba kernels (``numba_forward`` and ``numba_backward``,
@@ -66,7 +67,7 @@ class Names:
     def ref(self, r) -> str:
         kind, value = r
         if kind == "v":
-            return f"v{value}"
+            return f"v{self.alias.get(value, value)}"
         if kind == "t":
             return self.const(value, "t") + ".data"
         if kind == "A":
@@ -143,7 +144,7 @@ class Step:
         operands = dict(enumerate(ins))
         operands.update(g=g, y=("v", y))
         return [f"v{k} = " + _typed(rule[1][i], operands, meta.get(k), names, meta)
-                for i, k in enumerate(outs) if k is not None]
+                for i, k in enumerate(outs) if k is not None and k not in names.alias]
 
     def code(self, names: Names) -> list[str]:
         d, kind = self.data, self.kind
@@ -247,34 +248,58 @@ def _typed(formula: str, operands: dict, result, names: Names, meta: dict) -> st
     every array the formula reads has the result's float dtype D, the number is given as a 0-d
     array of D made once (and ``1 - `` as D's one), which is the same cast made ahead: the
     values are bitwise those of the eager call.  Anything else is left as eager writes it."""
-    used = {m: operands[int(m) if m.isdigit() else m] for m in _PLACE.findall(formula)}
-    kinds = {m: _dtype_of(r, meta) for m, r in used.items() if r[0] != "c"}
+    used = {m: operands[int(m) if m.isdigit() else m] for m in _placeholders(formula)}
     text = {m: names.ref(r) for m, r in used.items()}
     dtype = None if result is None else result[1]
-    if (dtype is not None and dtype.kind == "f" and kinds
-            and all(d == dtype for d in kinds.values())):
-        top = float(np.finfo(dtype).max)
+    if dtype is not None and dtype.kind == "f":
+        kinds = [_dtype_of(r, meta) for r in used.values() if r[0] != "c"]
+        if kinds and all(d == dtype for d in kinds):
+            top = _largest(dtype)
+            for m, r in used.items():
+                v = r[1]
+                if r[0] == "c" and type(v) in (int, float) and (
+                        abs(v) <= 2 ** 24 if type(v) is int else abs(v) <= top):
+                    text[m] = names.typed(v, dtype)
+            if "(1 - " in formula:
+                formula = formula.replace("(1 - ", "(" + names.typed(1, dtype) + " - ")
+    if ".reshape(" in formula:          # reshape((-1, a.shape[-1])) of a 2-D array is itself
         for m, r in used.items():
-            v = r[1]
-            if r[0] == "c" and type(v) in (int, float) and (
-                    abs(v) <= 2 ** 24 if type(v) is int else abs(v) <= top):
-                text[m] = names.typed(v, dtype)
-        formula = formula.replace("(1 - ", "(" + names.typed(1, dtype) + " - ")
-    for m, r in used.items():           # reshape((-1, a.shape[-1])) of a 2-D array is itself
-        shape = _shape_of(r, meta)
-        if shape is not None and len(shape) == 2:
-            formula = formula.replace(f"{{{m}}}.reshape((-1, {{{m}}}.shape[-1]))", f"{{{m}}}")
-    for fn in set(re.findall(r"_np\.(\w+)\(", formula)):     # a global, not _np's attribute
-        names.ns.setdefault("_np_" + fn, getattr(np, fn))
-        formula = formula.replace(f"_np.{fn}(", f"_np_{fn}(")
+            shape = _shape_of(r, meta)
+            if shape is not None and len(shape) == 2:
+                formula = formula.replace(f"{{{m}}}.reshape((-1, {{{m}}}.shape[-1]))", f"{{{m}}}")
+    if "_np." in formula:
+        for fn in set(re.findall(r"_np\.(\w+)\(", formula)):     # a global, not _np's attribute
+            names.ns.setdefault("_np_" + fn, getattr(np, fn))
+            formula = formula.replace(f"_np.{fn}(", f"_np_{fn}(")
     return _PLACE.sub(lambda m: text[m.group(1)], formula)
+
+
+_PLACEHOLDERS: dict[str, list[str]] = {}
+_LARGEST: dict = {}
+_ARITY: dict = {}      # inline rule -> how many inputs its formulas name
+
+
+def _placeholders(formula: str) -> list[str]:
+    found = _PLACEHOLDERS.get(formula)
+    if found is None:
+        found = _PLACEHOLDERS[formula] = list(dict.fromkeys(_PLACE.findall(formula)))
+    return found
+
+
+def _largest(dtype) -> float:
+    top = _LARGEST.get(dtype)
+    if top is None:
+        top = _LARGEST[dtype] = float(np.finfo(dtype).max)
+    return top
 
 
 def _fits(rule, ins) -> bool:
     """Whether a forward's inputs are what its inline formulas name: every placeholder an input,
     none of them an omitted (None) one, as linear's bias may be."""
-    text = " ".join((rule[0],) + tuple(rule[1]))
-    n = max((int(j) for j in re.findall(r"\{(\d+)\}", text)), default=-1) + 1
+    n = _ARITY.get(rule)
+    if n is None:
+        text = " ".join((rule[0],) + tuple(rule[1]))
+        n = _ARITY[rule] = max((int(j) for j in re.findall(r"\{(\d+)\}", text)), default=-1) + 1
     return n <= len(ins) and not any(r[0] == "c" and r[1] is None for r in ins[:n])
 
 
@@ -318,29 +343,44 @@ class Program:
                     rules[step.node if step.node is not None else id(step)] = (rule, step)
         return rules
 
+    def _aliases(self, rules: dict) -> dict[int, int]:
+        """Copy propagation: an inline backward that passes its gradient on as it is (add's and
+        subtract's ``{g}``) defines no new name; its readers read the gradient's slot.  The same
+        array object either way (eager returns ``g`` itself), one line and one ``del`` fewer
+        (a quarter of chain's backward)."""
+        alias: dict[int, int] = {}
+        for step in self.steps:
+            if step.kind == "backward" and step.node in rules and step.data[0][0] == "v":
+                formulas, g = rules[step.node][0][1], step.data[0][1]
+                for i, k in enumerate(step.data[1]):
+                    if k is not None and formulas[i] == "{g}":
+                        alias[k] = alias.get(g, g)
+        return alias
+
     def _generate(self, trace: bool):
         names = Names()
         names.numba = self.fuse
         names.native_nodes = {s.node for s in self.steps if s.kind == "forward"
                               and s.node is not None and names.native(s.data[0])}
         rules = self._inline_rules()
+        alias = names.alias = {} if self.fuse or trace else self._aliases(rules)
         last: dict[str, int] = {}       # variable -> index of the last step that reads it
         for i, step in enumerate(self.steps):
             for k in step.uses:
-                last[f"v{k}"] = i
+                last[f"v{alias.get(k, k)}"] = i
             if step.node is not None and step.node in rules:
                 if step.kind == "backward":   # an inline backward reads what its formulas name
                     rule, fwd = rules[step.node]
                     text = " ".join(rule[1][j] for j, k in enumerate(step.data[1]) if k is not None)
                     for j, r in enumerate(fwd.data[1]):
                         if r[0] == "v" and "{%d}" % j in text:
-                            last[f"v{r[1]}"] = i
+                            last[f"v{alias.get(r[1], r[1])}"] = i
                     if "{y}" in text:
                         last[f"v{fwd.data[3]}"] = i
             elif step.node is not None:
                 last[f"o{step.node}"] = i
         out_expr = names.struct(self.output)
-        kept = {f"v{r[1]}" for r in refs_in(self.output) if r[0] == "v"}
+        kept = {names.ref(r) for r in refs_in(self.output) if r[0] == "v"}
         frees: dict[int, list[str]] = {}
         for var, i in last.items():
             if var not in kept:
