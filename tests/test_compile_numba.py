@@ -203,3 +203,64 @@ def test_an_lstm_step_uses_the_lstm_kernels_and_matches_eager():
             _close(p.data, q.data, np.float32)
     source = next(iter(compiled.programs.values()))[0].program.source
     assert ".numba_forward(" in source and ".numba_backward(" in source
+
+
+SGD_SETTINGS = [dict(), dict(momentum=0.9), dict(momentum=0.9, dampening=0.25),
+                dict(momentum=0.8, nesterov=True, weight_decay=0.01),
+                dict(weight_decay=0.1, maximize=True), dict(momentum=0.5, maximize=True)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("settings", SGD_SETTINGS, ids=lambda s: ",".join(s) or "plain")
+def test_sgd_kernel_gives_the_numpy_update_bit_for_bit(dtype, settings, monkeypatch):
+    """SGD._numba_update (sgd_kernels.py) against _update over 6 steps of made-up gradients: a
+    matrix, a vector, a transposed (not C-contiguous) parameter and one without a gradient,
+    which take the NumPy update or none.  (Kernels take parameters of every size here.)"""
+    monkeypatch.setattr("nn.optim.sgd_kernels.SMALLEST", 1)
+    rng = np.random.default_rng(5)
+    shapes = [(4, 3), (7,), (3, 5), (2,)]
+
+    def make():
+        ps = [ag.Tensor(np.array(np.random.default_rng(1).standard_normal(s), dtype=dtype),
+                        requires_grad=True) for s in shapes]
+        ps[2].data = ps[2].data.T.copy().T      # the same values, Fortran order
+        return ps, nn.optim.SGD(ps, lr=0.05, **settings)
+
+    (pa, oa), (pb, ob) = make(), make()
+    for _ in range(6):
+        grads = [rng.standard_normal(s).astype(dtype) for s in shapes]
+        for ps in (pa, pb):
+            for p, g in zip(ps[:3], grads):
+                p.grad = g.copy()
+        oa._update()
+        ob._numba_update()
+        for p, q in zip(pa, pb):
+            assert p.data.tobytes() == q.data.tobytes()
+        if settings.get("momentum"):
+            for p, q in zip(pa[:3], pb[:3]):
+                assert oa.state[p]["momentum_buffer"].tobytes() == \
+                    ob.state[q]["momentum_buffer"].tobytes()
+    untouched = np.array(np.random.default_rng(1).standard_normal(shapes[3]), dtype=dtype)
+    assert pb[3].data.tobytes() == untouched.tobytes()      # no gradient: not stepped
+    assert not pb[2].data.flags.c_contiguous                # the NumPy update kept it in place
+
+
+def test_a_compiled_step_calls_the_sgd_kernel():
+    model = nn.Linear(3, 2)
+    opt = nn.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    x = ag.Tensor(np.ones((4, 3), np.float32))
+
+    def step():
+        opt.zero_grad()
+        loss = (model(x) ** 2).mean()
+        loss.backward()
+        opt.step()
+        return loss
+
+    compiled = ag.compile(step, backend="numba")
+    for _ in range(3):
+        compiled()
+    source = next(iter(compiled.programs.values()))[0].program.source
+    ns = next(iter(compiled.programs.values()))[0].program.run.__globals__
+    called = [v for k, v in ns.items() if getattr(v, "__name__", "") == "_numba_step"]
+    assert called and "SGD.step" in source

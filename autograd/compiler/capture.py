@@ -254,7 +254,7 @@ class Recorder:
                  key=("inplace", name, fn, _key(target), _params_key(operand),
                       _params_key(where)))
 
-    def lowered(self, fn, args, name, guard, state):
+    def lowered(self, fn, args, name, guard, state, numba=None):
         self.sync()
         self.check_rng(f"before {name}")
         tmpl = self.template(tuple(args), name, lowered=True)
@@ -283,7 +283,7 @@ class Recorder:
         from .program import refs_in
         uses = [r[1] for r in refs_in(tmpl) if r[0] == "v"]
         self.add("lowered", name, uses, () if out is None else (out,),
-                 data=(fn, tmpl, out, tensor_out),
+                 data=(fn, tmpl, out, tensor_out, numba),
                  key=("lowered", getattr(fn, "__func__", fn), _params_key(tmpl), out))
         return result
 

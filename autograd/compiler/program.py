@@ -215,7 +215,9 @@ class Step:
                 line = f"{names.const(fn, 'f')}({t}, {names.struct(operand)}, out={t})"
             return [line, f"_note({t})"]
         if kind == "lowered":
-            fn, args, out, tensor_out = d
+            fn, args, out, tensor_out, numba = d
+            if names.numba and numba is not None:
+                fn = numba              # the call's own numba kernels (protocol.lowered)
             call = f"{names.const(fn, 'f')}(*{names.struct(args)})"
             if out is None:
                 return [call]

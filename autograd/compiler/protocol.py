@@ -24,7 +24,8 @@ class CompileError(RuntimeError):
 
 def lowered(fn: Callable, *args, name: str | None = None,
             guard: Callable[..., tuple] | None = None,
-            state: Callable[[], list] | None = None) -> Any:
+            state: Callable[[], list] | None = None,
+            numba: Callable | None = None) -> Any:
     """``fn(*args)``; inside a capture, also a step of the program that calls ``fn`` again at
     every replay.
 
@@ -34,11 +35,14 @@ def lowered(fn: Callable, *args, name: str | None = None,
     cheap); ``guard(True)`` the same as ``((label, value), ...)``, so that a change raises a
     CompileError naming the label.  ``state()`` returns
     ``[(label, container, key), ...]``: the mutable state fn changes (a dict item, or an attribute
-    of an object), which compile's verification and ``check=True`` snapshot and compare."""
+    of an object), which compile's verification and ``check=True`` snapshot and compare.
+    ``numba``: the same work written with numba kernels, which the numba backend's replays call
+    in ``fn``'s place (with the same arguments; within that backend's tolerance of ``fn``)."""
     rec = recording()
     if rec is None:
         return fn(*args)
-    return rec.lowered(fn, args, name or getattr(fn, "__qualname__", "lowered"), guard, state)
+    return rec.lowered(fn, args, name or getattr(fn, "__qualname__", "lowered"), guard, state,
+                       numba)
 
 
 def recording():

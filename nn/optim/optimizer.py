@@ -157,11 +157,19 @@ class Optimizer:
         # Under ag.compile the update is one step of the program, run again at every replay
         # (hyperparameters read afresh); _compile_guard says what a replay relies on.
         lowered(self._step, name=f"{type(self).__name__}.step", guard=self._compile_guard,
-                state=self._compile_state)
+                state=self._compile_state,
+                numba=None if self._numba_update is None else self._numba_step)
         return loss
 
-    def _step(self) -> None:
-        self._update()
+    # An optimizer may write its update with numba kernels too (SGD does): the numba backend's
+    # replays call it in _update's place.
+    _numba_update: Callable[[], None] | None = None
+
+    def _numba_step(self) -> None:
+        self._step(self._numba_update)
+
+    def _step(self, update: Callable[[], None] | None = None) -> None:
+        (update or self._update)()
         # The updates were in place: a graph recorded before this step that saved a parameter
         # now raises at backward instead of returning a wrong gradient (PyTorch does the same).
         note_mutation(*[p.data for group in self.param_groups for p in group["params"]

@@ -40,25 +40,54 @@ class SGD(Optimizer):
 
     def _update(self) -> None:
         for group in self.param_groups:
-            lr, momentum, decay = group["lr"], group["momentum"], group["weight_decay"]
-            dampening, nesterov = group["dampening"], group["nesterov"]
-            maximize = group["maximize"]
+            for p in group["params"]:
+                if p.grad is not None:
+                    self._update_param(p, group)
+
+    def _update_param(self, p, group: dict) -> None:
+        lr, momentum, decay = group["lr"], group["momentum"], group["weight_decay"]
+        d = p.grad
+        if group["maximize"]:
+            d = -d          # ascend: PyTorch negates the gradient before anything else
+        if decay:
+            d = d + decay * p.data
+        if momentum:
+            state = self.state.get(p)
+            if state is None:
+                buf = np.array(d, dtype=p.data.dtype)   # owned copy, never the grad
+                self.state[p] = {"momentum_buffer": buf}
+            else:
+                buf = state["momentum_buffer"]
+                buf *= momentum
+                dampening = group["dampening"]
+                buf += (1.0 - dampening) * d if dampening else d
+            d = d + momentum * buf if group["nesterov"] else buf
+        subtract_scaled(p.data, lr, d)
+
+    def _numba_update(self) -> None:
+        """``_update`` as one pass per parameter (sgd_kernels.py) for ag.compile's numba backend;
+        a parameter the kernels do not take (small, not C-contiguous, not float32/float64, no
+        momentum buffer yet) takes ``_update_param``."""
+        from .sgd_kernels import sgd_momentum, sgd_plain, sgd_update, takes
+        for group in self.param_groups:
+            momentum, dampening, decay = group["momentum"], group["dampening"], group["weight_decay"]
+            general = bool(dampening or decay or group["nesterov"] or group["maximize"])
             for p in group["params"]:
                 d = p.grad
                 if d is None:
                     continue
-                if maximize:
-                    d = -d          # ascend: PyTorch negates the gradient before anything else
-                if decay:
-                    d = d + decay * p.data
-                if momentum:
-                    state = self.state.get(p)
-                    if state is None:
-                        buf = np.array(d, dtype=p.data.dtype)   # owned copy, never the grad
-                        self.state[p] = {"momentum_buffer": buf}
-                    else:
-                        buf = state["momentum_buffer"]
-                        buf *= momentum
-                        buf += (1.0 - dampening) * d if dampening else d
-                    d = d + momentum * buf if nesterov else buf
-                subtract_scaled(p.data, lr, d)
+                data = p.data
+                buf = self.state[p]["momentum_buffer"] if momentum and p in self.state else None
+                if not takes(data, d, buf, momentum):
+                    self._update_param(p, group)
+                    continue
+                t = data.dtype.type            # NumPy casts a Python number to the array's dtype
+                flat, g = data.reshape(-1), d.reshape(-1)
+                if general:
+                    sgd_update(flat, g, flat if buf is None else buf.reshape(-1), t(group["lr"]),
+                               t(momentum), t(1.0 - dampening), t(decay), bool(dampening),
+                               bool(decay), bool(group["nesterov"]), bool(group["maximize"]))
+                elif momentum:
+                    sgd_momentum(flat, g, buf.reshape(-1), t(group["lr"]), t(momentum))
+                else:
+                    sgd_plain(flat, g, t(group["lr"]))
