@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Iterable
 
 import numpy as np
@@ -68,7 +69,7 @@ class SGD(Optimizer):
         """``_update`` as one pass per parameter (sgd_kernels.py) for ag.compile's numba backend;
         a parameter the kernels do not take (small, not C-contiguous, not float32/float64, no
         momentum buffer yet) takes ``_update_param``."""
-        from .sgd_kernels import sgd_momentum, sgd_plain, sgd_update, takes
+        kernels = _kernels()
         for group in self.param_groups:
             momentum, dampening, decay = group["momentum"], group["dampening"], group["weight_decay"]
             general = bool(dampening or decay or group["nesterov"] or group["maximize"])
@@ -77,17 +78,28 @@ class SGD(Optimizer):
                 if d is None:
                     continue
                 data = p.data
+                if data.size < kernels.SMALLEST:
+                    self._update_param(p, group)
+                    continue
                 buf = self.state[p]["momentum_buffer"] if momentum and p in self.state else None
-                if not takes(data, d, buf, momentum):
+                if not kernels.takes(data, d, buf, momentum):
                     self._update_param(p, group)
                     continue
                 t = data.dtype.type            # NumPy casts a Python number to the array's dtype
                 flat, g = data.reshape(-1), d.reshape(-1)
                 if general:
-                    sgd_update(flat, g, flat if buf is None else buf.reshape(-1), t(group["lr"]),
-                               t(momentum), t(1.0 - dampening), t(decay), bool(dampening),
-                               bool(decay), bool(group["nesterov"]), bool(group["maximize"]))
+                    kernels.sgd_update(flat, g, flat if buf is None else buf.reshape(-1),
+                                       t(group["lr"]), t(momentum), t(1.0 - dampening), t(decay),
+                                       bool(dampening), bool(decay), bool(group["nesterov"]),
+                                       bool(group["maximize"]))
                 elif momentum:
-                    sgd_momentum(flat, g, buf.reshape(-1), t(group["lr"]), t(momentum))
+                    kernels.sgd_momentum(flat, g, buf.reshape(-1), t(group["lr"]), t(momentum))
                 else:
-                    sgd_plain(flat, g, t(group["lr"]))
+                    kernels.sgd_plain(flat, g, t(group["lr"]))
+
+
+@functools.cache
+def _kernels():
+    """sgd_kernels, imported on first use (numba is an optional dependency)."""
+    from . import sgd_kernels
+    return sgd_kernels

@@ -21,9 +21,8 @@ SMALLEST = 1 << 14
 
 
 def takes(data: np.ndarray, d: np.ndarray, buf, momentum) -> bool:
-    """Whether the kernel can update ``data`` in place from gradient ``d`` (and ``buf``), and
-    is worth its call."""
-    if data.size < SMALLEST or data.dtype not in (np.float32, np.float64) or d.dtype != data.dtype or (
+    """Whether the kernels can update ``data`` in place from gradient ``d`` (and ``buf``)."""
+    if data.dtype not in (np.float32, np.float64) or d.dtype != data.dtype or (
             d.shape != data.shape or not (data.flags.c_contiguous and d.flags.c_contiguous)):
         return False
     if not momentum:
