@@ -2,7 +2,6 @@
 within 1e-5 relative (float32) / 1e-12 (float64) of eager, all state included."""
 
 import os
-import re
 
 import numpy as np
 import pytest
@@ -217,7 +216,7 @@ def test_sgd_kernel_gives_the_numpy_update_bit_for_bit(dtype, settings, monkeypa
     """SGD._numba_update (sgd_kernels.py) against _update over 6 steps of made-up gradients: a
     matrix, a vector, a transposed (not C-contiguous) parameter and one without a gradient,
     which take the NumPy update or none.  (Kernels take parameters of every size here.)"""
-    monkeypatch.setattr("nn.optim.sgd_kernels.SMALLEST", 1)       # kernels for every size
+    monkeypatch.setattr("nn.optim.sgd_kernels.SMALLEST", 1)
     rng = np.random.default_rng(5)
     shapes = [(4, 3), (7,), (3, 5), (2,)]
 
@@ -265,75 +264,3 @@ def test_a_compiled_step_calls_the_sgd_kernel():
     ns = next(iter(compiled.programs.values()))[0].program.run.__globals__
     called = [v for k, v in ns.items() if getattr(v, "__name__", "") == "_numba_step"]
     assert called and "SGD.step" in source
-
-
-def _segment_kernels(compiled) -> int:
-    ns = next(iter(compiled.programs.values()))[0].program.run.__globals__
-    return sum(1 for k in ns if re.fullmatch(r"S\d+", k))
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("layout", ["C", "F"])
-def test_segments_of_small_layers_match_eager_every_step(dtype, layout):
-    """numba_segments.py: a small MLP's linear forwards, and its whole backward (GEMMs, bias
-    sums, ReLU and tanh gradients), become numba functions; 10 steps of SGD with momentum stay
-    within tolerance of eager, parameters, gradients and buffers included, with C- and
-    Fortran-ordered weights (each layout its own compiled types)."""
-    def make():
-        ag.manual_seed(1)
-        model = nn.Sequential(nn.Linear(3, 16), nn.ReLU(), nn.Linear(16, 8), nn.Tanh(),
-                              nn.Linear(8, 2))
-        model.to(dtype)
-        for p in model.parameters():
-            p.data = np.asarray(p.data, order=layout)
-        opt = nn.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-
-        def step(x, y):
-            opt.zero_grad()
-            loss = F.mse_loss(model(x), y)
-            loss.backward()
-            opt.step()
-            return loss
-        return step, model, opt
-    rng = np.random.default_rng(2)
-    (eager, em, eo), (plain, cm, co) = make(), make()
-    compiled = ag.compile(plain, backend="numba")
-    for _ in range(10):
-        x, y = rng.standard_normal((32, 3)).astype(dtype), rng.standard_normal((32, 2)).astype(dtype)
-        _close(compiled(x, y).data, eager(x, y).data, dtype)
-        for p, q in zip(cm.parameters(), em.parameters()):
-            _close(p.data, q.data, dtype)
-            _close(p.grad, q.grad, dtype)
-            _close(co.state[p]["momentum_buffer"], eo.state[q]["momentum_buffer"], dtype)
-    assert _segment_kernels(compiled) >= 3        # the three linear forwards, then the backward
-
-
-def test_segments_leave_large_layers_and_odd_shapes_to_numpy():
-    """Past SMALL elements NumPy's GEMMs are the faster ones; a vector input (a 1-D linear) may
-    compile or not, and matches eager either way."""
-    big = nn.Linear(256, 256)
-    x = ag.Tensor(np.ones((128, 256), np.float32))
-
-    def step():
-        big.zero_grad()
-        loss = (big(x) * 0.5).sum()
-        loss.backward()
-        return loss
-
-    compiled = ag.compile(step, backend="numba")
-    for _ in range(3):
-        compiled()
-    assert _segment_kernels(compiled) == 0
-    small, v = nn.Linear(3, 4), ag.Tensor(np.arange(3, dtype=np.float32))
-
-    def vector_step():
-        small.zero_grad()
-        loss = (small(v) * 2.0).sum()
-        loss.backward()
-        return loss, small.weight.grad.copy()
-
-    compiled = ag.compile(vector_step, backend="numba")
-    for _ in range(3):
-        (got, grad), (want, wgrad) = compiled(), vector_step()
-        _close(got.data, want.data, np.float32)
-        _close(grad, wgrad, np.float32)

@@ -65,7 +65,6 @@ class Recorder:
         self.trace = trace
         self.values: dict[int, np.ndarray] = {}     # slot -> copy at creation (trace only)
         self.meta: dict[int, tuple] = {}            # slot -> (shape, dtype) of its array
-        self.layouts: dict[int, str] = {}           # slot -> "C", "F" or "A" (numba's types)
         self.arg_slots: list[int] = []
         self.arg_tensors: dict[int, int] = {}
         self.arg_arrays: list[tuple[int, np.ndarray]] = []
@@ -92,8 +91,6 @@ class Recorder:
         self.keep.append(obj)
         if isinstance(obj, np.ndarray):
             self.meta[k] = (obj.shape, obj.dtype)
-            flags = obj.flags
-            self.layouts[k] = "C" if flags.c_contiguous else "F" if flags.f_contiguous else "A"
             if self.trace:
                 self.values[k] = np.array(obj, copy=True)
         return k

@@ -252,15 +252,8 @@ def _load(source: str, dtype, n_arrays: int, scalars: list, n_outputs: int, n_pa
     sig = types.void(*([array] * n_arrays + [matrix] * n_packs + [
         types.int64 if isinstance(r[1], int) else types.float64 for r in scalars] +
         ([matrix] if packed else [array] * n_outputs)))
-    return load_kernel(_TANH32 + source, sig)
-
-
-def load_kernel(source: str, sig, jit: str = "cache=True, nogil=True"):
-    """``kernel`` defined by ``source``, compiled for ``sig`` with numba (njit options ``jit``),
-    from numba's cache on disk when it was compiled before (the file is named by the hash of
-    its source and signature)."""
-    text = ("import math\nimport numpy as np\nfrom numba import njit\n\n" + source +
-            f"\nkernel = njit(SIG, {jit})(kernel)\n")
+    text = ("import math\nimport numpy as np\nfrom numba import njit\n\n" + _TANH32 + source +
+            "\nkernel = njit(SIG, cache=True, nogil=True)(kernel)\n")
     digest = hashlib.sha1((text + str(sig)).encode()).hexdigest()[:16]
     path = os.path.join(cache_dir(), f"k_{digest}.py")
     with _LOCK:

@@ -313,10 +313,8 @@ class Program:
     """Steps plus the argument slots and the return template, built into ``run(arrays, _A)``."""
 
     def __init__(self, steps: list[Step], arg_slots: list[int], output, nslots: int,
-                 meta: dict | None = None, fuse: bool = False,
-                 layouts: dict | None = None) -> None:
+                 meta: dict | None = None, fuse: bool = False) -> None:
         self.meta = meta or {}          # slot -> (shape, dtype) of its array at capture
-        self.layouts = layouts or {}    # slot -> its array's layout at capture ("C", "F", "A")
         self.fuse = fuse                # numba backend: fused elementwise kernels
         self.kernels = 0
         self.steps = steps
@@ -391,14 +389,11 @@ class Program:
                 frees.setdefault(i, []).append(var)
         runs = {}
         if self.fuse and not trace:
-            from . import numba_backend, numba_segments
+            from . import numba_backend
             timer = numba_backend.progress()
             timer.start()
             try:
                 runs = numba_backend.plan_runs(self.steps, rules, last, kept, self.meta, names)
-                taken = {j for start, run in runs.items() for j in range(start, run[0] + 1)}
-                runs.update(numba_segments.plan_segments(self.steps, rules, last, kept, self.meta,
-                                                         self.layouts, names, taken))
             finally:
                 timer.cancel()
             for buf, i in names.buffer_last.items():

@@ -74,7 +74,7 @@ def _capture(fn, args, kwargs, leaves, trace: bool = False, backend: str = "nump
                                f"compiled program does not record (e.g. p.data -= lr * p.grad in "
                                f"NumPy); update it with an nn.optim optimizer, or outside the step")
     program = Program(rec.steps, rec.arg_slots, output, rec.nslots, rec.meta,
-                      fuse=backend == "numba", layouts=rec.layouts)
+                      fuse=backend == "numba")
     rec.inputs = [copy for _, copy in rec.arg_copies] + [
         info.first_data for info in rec.tensors.values() if info.ref[0] == "t"]
     # What capture kept alive for its identity map goes now: the program holds what it reads.
