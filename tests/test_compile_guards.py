@@ -77,6 +77,8 @@ def test_grad_mode_and_anomaly_mode_differences_raise():
     (lambda m, o: o.param_groups[0].update(nesterov=True), "nesterov"),
     (lambda m, o: o.param_groups[0].update(weight_decay=1e-4), "weight_decay"),
     (lambda m, o: o.load_state_dict(o.state_dict()), "state arrays"),
+    (lambda m, o: setattr(m[0].bias.data, "shape", (1, m[0].bias.shape[0])), "shape or dtype"),
+    (lambda m, o: o.param_groups[0].update(params=o.param_groups[0]["params"][:-1]), "parameters"),
 ])
 def test_each_change_raises_naming_it(change, message):
     step, model, opt, (x, y) = _trained()
@@ -251,3 +253,22 @@ def test_another_threads_eager_work_is_not_recorded():
     (captured,) = compiled.programs[next(iter(compiled.programs))]
     assert [s.label for s in captured.program.steps] == ["multiply", "sum"]
     assert other.grad.tolist() == [4.0, 4.0, 4.0]    # the thread ran on the two eager calls only
+
+
+def test_a_hyperparameter_changed_in_place_still_raises():
+    """A 0-d array hyperparameter can switch a setting without being replaced: the optimizer's
+    guard is then built afresh at every replay instead of kept (nn/optim/optimizer.py)."""
+    step, model, opt, (x, y) = _trained()
+    opt.param_groups[0]["weight_decay"] = np.array(0.0)     # still off: replays as before
+    step(x, y)
+    step(x, y)
+    opt.param_groups[0]["weight_decay"][()] = 1e-3
+    with pytest.raises(ag.CompileError, match="weight_decay"):
+        step(x, y)
+
+
+def test_an_optimizer_pickles_without_its_guard_cache():
+    import pickle
+    step, model, opt, (x, y) = _trained()
+    assert "_guard_cache" in opt.__dict__
+    assert "_guard_cache" not in pickle.loads(pickle.dumps(opt)).__dict__

@@ -264,3 +264,54 @@ def test_a_compiled_step_calls_the_sgd_kernel():
     ns = next(iter(compiled.programs.values()))[0].program.run.__globals__
     called = [v for k, v in ns.items() if getattr(v, "__name__", "") == "_numba_step"]
     assert called and "SGD.step" in source
+
+
+@pytest.mark.parametrize("settings", [dict(lr=np.float64(0.05)), dict(lr=0.05, momentum=1e-46,
+                                                                     weight_decay=0.01)],
+                         ids=["numpy-scalar-lr", "momentum-below-float32"])
+def test_sgd_kernel_cases_that_keep_numpy_values(settings):
+    """A NumPy scalar hyperparameter makes NumPy compute in float64 (the kernels would cast it to
+    float32): that group keeps the NumPy update; a momentum that float32 rounds to 0 is still on,
+    as in the NumPy update."""
+    rng = np.random.default_rng(7)
+    shape = (200, 100)                       # over SMALLEST: the kernels' size
+
+    def make():
+        p = ag.Tensor(np.array(rng.standard_normal(shape), dtype=np.float32), requires_grad=True)
+        return p, nn.optim.SGD([p], **settings)
+    (pa, oa), (pb, ob) = make(), make()
+    pb.data[...] = pa.data
+    for _ in range(3):
+        g = rng.standard_normal(shape).astype(np.float32)
+        pa.grad, pb.grad = g.copy(), g.copy()
+        oa._update()
+        ob._numba_update()
+        assert pa.data.tobytes() == pb.data.tobytes()
+
+
+def test_a_subclass_overriding_update_is_not_given_sgds_kernels():
+    class HalfSGD(nn.optim.SGD):
+        def _update(self):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is not None:
+                        p.data -= 0.5 * group["lr"] * p.grad
+
+    def make():
+        ag.manual_seed(3)
+        model = nn.Linear(200, 100)
+        opt = HalfSGD(model.parameters(), lr=0.1)
+        x = ag.Tensor(np.ones((4, 200), np.float32))
+
+        def step():
+            opt.zero_grad()
+            loss = (model(x) ** 2).mean()
+            loss.backward()
+            opt.step()
+            return loss
+        return step, model
+    (eager, em), (plain, cm) = make(), make()
+    compiled = ag.compile(plain, backend="numba")
+    for _ in range(4):
+        _close(compiled().data, eager().data, np.float32)
+        _close(cm.weight.data, em.weight.data, np.float32)

@@ -119,9 +119,8 @@ def build_guard(rec, arg_tensor_count: int):
             d = info.tensor.data
             check(f"{expr}.requires_grad is {info.tensor.requires_grad}", "error",
                   f"requires_grad of {label} was flipped")
-            # The same array as at capture (optimizers update in place) passes at once.
-            check(f"{expr}.data is {name(d, 'a')} or {expr}.data.shape == {d.shape!r} and "
-                  f"{expr}.data.dtype == {name(d.dtype, 'd')}", "error",
+            check(f"{expr}.data.shape == {d.shape!r} and {expr}.data.dtype == "
+                  f"{name(d.dtype, 'd')}", "error",
                   f"{label}: .data was replaced by an array of another shape or dtype")
     for m in rec.modules.values():
         mn = name(m, "m")

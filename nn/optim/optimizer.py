@@ -8,6 +8,7 @@ a checkpoint loader, another optimizer) keeps seeing the current values.
 
 from __future__ import annotations
 
+import functools
 from operator import is_
 from typing import Any, Callable, Iterable
 
@@ -72,6 +73,11 @@ class Optimizer:
         self.state: dict[Tensor, dict] = {}   # Tensor hashes by identity
         for group in _as_group_list(params):
             self.add_param_group(group)
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("_guard_cache", None)     # identities of this process's objects (ag.compile)
+        return state
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
@@ -158,11 +164,11 @@ class Optimizer:
         # (hyperparameters read afresh); _compile_guard says what a replay relies on.
         lowered(self._step, name=f"{type(self).__name__}.step", guard=self._compile_guard,
                 state=self._compile_state,
-                numba=None if self._numba_update is None else self._numba_step)
+                numba=self._numba_step if _has_numba_update(type(self)) else None)
         return loss
 
     # An optimizer may write its update with numba kernels too (SGD does): the numba backend's
-    # replays call it in _update's place.
+    # replays call it in _update's place, unless a subclass overrides _update alone.
     _numba_update: Callable[[], None] | None = None
 
     def _numba_step(self) -> None:
@@ -192,7 +198,7 @@ class Optimizer:
             objects.append(g)
             objects += g.values()
             objects += g["params"]
-        cached = self.__dict__.get("_guard_cache")
+        cached = self.__dict__.get("_guard_cache")     # (id(self), objects, structure) or None
         if (not labelled and cached is not None and cached[0] == id(self)   # not a deepcopy's
                 and len(cached[1]) == len(objects) and all(map(is_, objects, cached[1]))):
             return cached[2]
@@ -202,7 +208,11 @@ class Optimizer:
         arrays = tuple([(id(p), tuple([id(v) for v in s.values() if type(v) is np.ndarray]))
                         for p, s in self.state.items()])
         if not labelled:
-            self._guard_cache = (id(self), objects, (groups, arrays))
+            # Kept only while every hyperparameter is immutable: a 0-d array changed in place
+            # would switch a setting without replacing an object.
+            immutable = all(type(v) in _IMMUTABLE for g in self.param_groups
+                            for k, v in g.items() if k != "params")
+            self._guard_cache = (id(self), objects, (groups, arrays)) if immutable else None
             return groups, arrays
         found = []
         for g, (params, switches) in enumerate(groups):
@@ -319,6 +329,18 @@ class Optimizer:
 
 
 _READ_LIVE = ("params", "lr", "initial_lr")   # read afresh at every compiled replay
+_IMMUTABLE = (bool, int, float, str, type(None), tuple)
+
+
+@functools.cache
+def _has_numba_update(cls: type) -> bool:
+    """Whether ``cls`` has a numba update written for its own ``_update`` (the same class in
+    the MRO defines both)."""
+    if cls._numba_update is None:
+        return False
+    owner = {name: next(k for k in cls.__mro__ if name in k.__dict__)
+             for name in ("_update", "_numba_update")}
+    return owner["_update"] is owner["_numba_update"]
 
 
 def _switched(value: Any) -> Any:

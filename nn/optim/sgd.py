@@ -73,12 +73,15 @@ class SGD(Optimizer):
         for group in self.param_groups:
             momentum, dampening, decay = group["momentum"], group["dampening"], group["weight_decay"]
             general = bool(dampening or decay or group["nesterov"] or group["maximize"])
+            # A NumPy scalar hyperparameter (np.float64(0.1)) makes NumPy compute in its dtype,
+            # not the parameter's: such a group keeps the NumPy update.
+            python_numbers = all(type(group[k]) in (int, float, bool) for k in _NUMBERS)
             for p in group["params"]:
                 d = p.grad
                 if d is None:
                     continue
                 data = p.data
-                if data.size < kernels.SMALLEST:
+                if data.size < kernels.SMALLEST or not python_numbers:
                     self._update_param(p, group)
                     continue
                 buf = self.state[p]["momentum_buffer"] if momentum and p in self.state else None
@@ -90,12 +93,15 @@ class SGD(Optimizer):
                 if general:
                     kernels.sgd_update(flat, g, flat if buf is None else buf.reshape(-1),
                                        t(group["lr"]), t(momentum), t(1.0 - dampening), t(decay),
-                                       bool(dampening), bool(decay), bool(group["nesterov"]),
-                                       bool(group["maximize"]))
+                                       bool(momentum), bool(dampening), bool(decay),
+                                       bool(group["nesterov"]), bool(group["maximize"]))
                 elif momentum:
                     kernels.sgd_momentum(flat, g, buf.reshape(-1), t(group["lr"]), t(momentum))
                 else:
                     kernels.sgd_plain(flat, g, t(group["lr"]))
+
+
+_NUMBERS = ("lr", "momentum", "dampening", "weight_decay")
 
 
 @functools.cache

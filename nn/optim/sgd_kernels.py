@@ -3,7 +3,9 @@ over a parameter where the NumPy update makes two to six (momentum, weight decay
 add passes and temporaries), which is most of an optimizer step on large layers.
 
 Each element goes through the NumPy update's own operations in its order, every scalar already
-cast to the parameter's dtype as NumPy casts a Python number, so the values are NumPy's.
+cast to the parameter's dtype as NumPy casts a Python number, so the values are NumPy's (a NaN's
+sign bit aside, which LLVM may take from the other operand).  Hyperparameters given as NumPy
+scalars keep the NumPy update (SGD._numba_update), which computes in their dtype.
 Imported only by that backend (numba is an optional dependency).
 """
 
@@ -48,16 +50,18 @@ def sgd_momentum(p, d, buf, lr, momentum):
 
 
 @numba.njit(**_JIT)
-def sgd_update(p, d, buf, lr, momentum, keep, decay, dampened, decayed, nesterov, maximize):
+def sgd_update(p, d, buf, lr, momentum, keep, decay, has_momentum, dampened, decayed, nesterov,
+               maximize):
     """Every other setting: p -= lr * step, where step is d (negated if maximize, plus decay * p
-    if decayed), through the momentum buffer when momentum != 0: buf = momentum * buf + keep *
-    step (keep = 1 - dampening, applied only if dampened), then step = buf, or step + momentum *
-    buf (nesterov)."""
+    if decayed), through the momentum buffer if has_momentum (momentum != 0 before its cast: a
+    momentum below float32's range is still on, as in NumPy's update): buf = momentum * buf +
+    keep * step (keep = 1 - dampening, applied only if dampened), then step = buf, or step +
+    momentum * buf (nesterov)."""
     for i in range(p.size):
         x = -d[i] if maximize else d[i]
         if decayed:
             x = x + decay * p[i]
-        if momentum != 0:
+        if has_momentum:
             b = buf[i] * momentum
             b = b + (keep * x if dampened else x)
             buf[i] = b
