@@ -119,8 +119,9 @@ def build_guard(rec, arg_tensor_count: int):
             d = info.tensor.data
             check(f"{expr}.requires_grad is {info.tensor.requires_grad}", "error",
                   f"requires_grad of {label} was flipped")
-            check(f"{expr}.data.shape == {d.shape!r} and {expr}.data.dtype == "
-                  f"{name(d.dtype, 'd')}", "error",
+            dt = name(d.dtype, "d")         # a builtin dtype is one object: `is` first
+            check(f"(_d := {expr}.data).shape == {d.shape!r} and (_d.dtype is {dt} or "
+                  f"_d.dtype == {dt})", "error",
                   f"{label}: .data was replaced by an array of another shape or dtype")
     for m in rec.modules.values():
         mn = name(m, "m")
