@@ -245,19 +245,21 @@ def test_sgd_kernel_gives_the_numpy_update_bit_for_bit(dtype, settings, monkeypa
     assert not pb[2].data.flags.c_contiguous                # the NumPy update kept it in place
 
 
-def test_a_compiled_step_calls_the_sgd_kernel():
-    model = nn.Linear(3, 2)
-    opt = nn.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-    x = ag.Tensor(np.ones((4, 3), np.float32))
-
+def _mean_square_step(model, opt, x):
     def step():
         opt.zero_grad()
         loss = (model(x) ** 2).mean()
         loss.backward()
         opt.step()
         return loss
+    return step
 
-    compiled = ag.compile(step, backend="numba")
+
+def test_a_compiled_step_calls_the_sgd_kernel():
+    model = nn.Linear(3, 2)
+    opt = nn.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    compiled = ag.compile(_mean_square_step(model, opt, ag.Tensor(np.ones((4, 3), np.float32))),
+                          backend="numba")
     for _ in range(3):
         compiled()
     source = next(iter(compiled.programs.values()))[0].program.source
@@ -301,15 +303,7 @@ def test_a_subclass_overriding_update_is_not_given_sgds_kernels():
         ag.manual_seed(3)
         model = nn.Linear(200, 100)
         opt = HalfSGD(model.parameters(), lr=0.1)
-        x = ag.Tensor(np.ones((4, 200), np.float32))
-
-        def step():
-            opt.zero_grad()
-            loss = (model(x) ** 2).mean()
-            loss.backward()
-            opt.step()
-            return loss
-        return step, model
+        return _mean_square_step(model, opt, ag.Tensor(np.ones((4, 200), np.float32))), model
     (eager, em), (plain, cm) = make(), make()
     compiled = ag.compile(plain, backend="numba")
     for _ in range(4):

@@ -72,7 +72,9 @@ class SGD(Optimizer):
         kernels = _kernels()
         for group in self.param_groups:
             momentum, dampening, decay = group["momentum"], group["dampening"], group["weight_decay"]
-            general = bool(dampening or decay or group["nesterov"] or group["maximize"])
+            # Momentum alone has a kernel of its own (20-50 % faster than the general one).
+            momentum_only = bool(momentum) and not (dampening or decay or group["nesterov"]
+                                                    or group["maximize"])
             # A NumPy scalar hyperparameter (np.float64(0.1)) makes NumPy compute in its dtype,
             # not the parameter's: such a group keeps the NumPy update.
             python_numbers = all(type(group[k]) in (int, float, bool) for k in _NUMBERS)
@@ -81,24 +83,20 @@ class SGD(Optimizer):
                 if d is None:
                     continue
                 data = p.data
-                if data.size < kernels.SMALLEST or not python_numbers:
-                    self._update_param(p, group)
-                    continue
                 buf = self.state[p]["momentum_buffer"] if momentum and p in self.state else None
-                if not kernels.takes(data, d, buf, momentum):
+                if data.size < kernels.SMALLEST or not python_numbers or not kernels.takes(
+                        data, d, buf, momentum):
                     self._update_param(p, group)
                     continue
                 t = data.dtype.type            # NumPy casts a Python number to the array's dtype
                 flat, g = data.reshape(-1), d.reshape(-1)
-                if general:
+                if momentum_only:
+                    kernels.sgd_momentum(flat, g, buf.reshape(-1), t(group["lr"]), t(momentum))
+                else:
                     kernels.sgd_update(flat, g, flat if buf is None else buf.reshape(-1),
                                        t(group["lr"]), t(momentum), t(1.0 - dampening), t(decay),
                                        bool(momentum), bool(dampening), bool(decay),
                                        bool(group["nesterov"]), bool(group["maximize"]))
-                elif momentum:
-                    kernels.sgd_momentum(flat, g, buf.reshape(-1), t(group["lr"]), t(momentum))
-                else:
-                    kernels.sgd_plain(flat, g, t(group["lr"]))
 
 
 _NUMBERS = ("lr", "momentum", "dampening", "weight_decay")
