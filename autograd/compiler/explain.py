@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+import numpy as np
+
 __all__ = ["explain"]
 
 
@@ -34,6 +36,14 @@ def explain(step) -> str:
                          "  fused groups: none (the numpy backend runs each op as NumPy does)")
             lines.append(f"  values: {program.nslots} slots, {count} arrays seen at capture "
                          f"({_size(nbytes)}); each freed after its last use")
+            if program.buffers:
+                total = sum(int(np.prod(shape)) * dtype.itemsize
+                            for _, shape, dtype in program.buffers)
+                sizes = Counter(f"{'x'.join(map(str, shape)) or 'scalar'} {dtype}"
+                                for _, shape, dtype in program.buffers)
+                lines.append(f"  buffers: {len(program.buffers)} made once and reused by "
+                             f"liveness ({_size(total)}): " +
+                             ", ".join(f"{k} x{v}" for k, v in sizes.most_common()))
             lines.append(f"  guards ({len(captured.checks)}):")
             for action, message, _ in captured.checks:
                 lines.append(f"    {'retrace' if action == 'retrace' else 'raise'} if: {message}")

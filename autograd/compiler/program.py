@@ -24,6 +24,7 @@ import numpy as np
 
 from ..engine import note_mutation, unbroadcast
 from ..tensor import Tensor
+from . import buffers
 from .lowerings import inline_rule
 
 __all__ = ["Step", "Program", "Names"]
@@ -322,6 +323,7 @@ class Program:
         self.output = output
         self.nslots = nslots
         self.source = ""
+        self.buffers: list = []         # [(name, shape, dtype)] of the numpy backend's outputs
         self.run = None
         self.run_traced = None
 
@@ -399,6 +401,11 @@ class Program:
             for buf, i in names.buffer_last.items():
                 frees.setdefault(i, []).append(buf)
             self.kernels = len(runs)
+        codes = {}
+        if not self.fuse and not trace:
+            codes = {i: self._code(step, names, rules) for i, step in enumerate(self.steps)}
+            static = buffers.static_slots(self.steps, self.arg_slots)
+            self.buffers = buffers.assign(codes, static, kept, last, self.meta, names.ns)
         params = ", ".join(f"v{k}" for k in self.arg_slots)
         lines = [f"def _replay({params}{', ' if params else ''}_A=(), _trace=None):"]
         skip_to, python, pending = -1, set(), []
@@ -422,11 +429,7 @@ class Program:
                         lines.append(f"    del {', '.join(sorted(set(dead)))}")
                 continue
             lines.append(f"    # {i}: {step.label}")
-            inline = rules.get(step.node if step.node is not None else id(step))
-            if inline is not None and step.kind in ("forward", "backward"):
-                code = step.inline(names, inline[0], inline[1], self.meta)
-            else:
-                code = step.code(names)
+            code = codes[i] if i in codes else self._code(step, names, rules)
             lines += ["    " + line for line in code]
             if trace:
                 lines += [f"    _trace({i}, {k}, v{k})" for k in step.defines]
@@ -438,3 +441,9 @@ class Program:
         ns = names.ns
         exec(compile(source, "<ag.compile program>", "exec"), ns)
         return ns["_replay"], source
+
+    def _code(self, step: Step, names: Names, rules: dict) -> list[str]:
+        inline = rules.get(step.node if step.node is not None else id(step))
+        if inline is not None and step.kind in ("forward", "backward"):
+            return step.inline(names, inline[0], inline[1], self.meta)
+        return step.code(names)
