@@ -154,3 +154,33 @@ def test_mlp_training_with_buffers_is_bitwise_eager_and_explain_lists_them():
             assert p.data.tobytes() == q.data.tobytes() and p.grad.tobytes() == q.grad.tobytes()
     assert _buffers(compiled)
     assert "buffers:" in compiled.explain()
+
+
+def test_calls_from_several_threads_take_turns_on_the_shared_buffers():
+    import threading
+
+    w = Tensor(np.linspace(-1, 1, 64).reshape(8, 8), requires_grad=False)
+
+    def forward(x):                     # no state: each call's result depends on its x alone
+        h = x @ w
+        for _ in range(8):
+            h = (h * 0.9 + 0.1).tanh() * 1.5
+        return h * h
+    step = ag.compile(forward)
+    inputs = [np.full((8, 8), 0.1 * k) for k in range(4)]
+    for x in inputs[:3]:
+        step(x)                         # captured and verified before the threads start
+    assert _buffers(step)
+    expected = [forward(x).data for x in inputs]
+    wrong = []
+
+    def worker(k):
+        for _ in range(300):
+            if not np.array_equal(step(inputs[k]).data, expected[k]):
+                wrong.append(k)
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert wrong == []

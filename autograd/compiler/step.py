@@ -157,10 +157,18 @@ class CompiledStep:
         self.fn, self.backend, self.check = fn, backend, check
         self.programs: dict[tuple, list[_Captured]] = {}
         self.modes = None
+        # Replays write into the program's persistent buffers, so calls of one step run one at a
+        # time; reentrant so that a step calling itself while capturing gets CompileError, not a
+        # deadlock.
+        self._lock = threading.RLock()
         self.__wrapped__ = fn
         self.__name__ = getattr(fn, "__name__", "step")
 
     def __call__(self, *args, **kwargs):
+        with self._lock:
+            return self._call(args, kwargs)
+
+    def _call(self, args, kwargs):
         modes = (STATE.enabled, STATE.anomaly)
         if STATE.anomaly:
             raise CompileError("ag.compile: detect_anomaly is on; compiled steps run without "
