@@ -140,7 +140,8 @@ def _memory(results: dict) -> str:
     head = ["workload"] + [LABELS[i] for i in impls]
     out = []
     for key, title in (("tracemalloc_bytes", "tracemalloc: peak NumPy allocation during a warm "
-                                             "step, MiB (ratio to the floor)"),
+                                             "step (a compiled step's held buffers "
+                                             "added), MiB (ratio to the floor)"),
                        ("rss_first_bytes", "peak RSS growth during the first step (one-time costs "
                                            "included), MiB (ratio to the floor)"),
                        ("rss_bytes", "peak RSS growth during a warm step (0 where an allocator "
@@ -258,7 +259,7 @@ def write_markdown(results: dict, path: str) -> None:
         "Each (implementation, workload) in a process of its own, with the model, its parameters "
         "and the data built before anything is measured. tracemalloc sees NumPy's buffers, so it "
         "is given for the NumPy-based implementations only (the figure graphgrad's target is "
-        "checked on); for TensorFlow, PyTorch and JAX, whose allocators NumPy's tracing cannot "
+        "checked on; a compiled step's buffers, kept between calls, are counted in it); for TensorFlow, PyTorch and JAX, whose allocators NumPy's tracing cannot "
         "see, the resident set is measured instead, on the first step (an upper bound: tracing, "
         "compilation and allocator pools included) and on a warm step (a lower bound: a pooling "
         "allocator reuses memory it already holds). glibc is set to return freed blocks over "
