@@ -184,3 +184,46 @@ def test_calls_from_several_threads_take_turns_on_the_shared_buffers():
     for t in threads:
         t.join()
     assert wrong == []
+
+
+def test_large_values_stay_fresh_so_a_replay_holds_no_more_memory_than_eager():
+    """Buffers are kept between calls: for a layer of 64 x 256 they would sit beside the fresh
+    arrays the GEMMs make and take the replay's peak above eager's, so only small values get one."""
+    import tracemalloc
+
+    from autograd.compiler.buffers import MAX_BUFFER_SIZE
+
+    def make():
+        ag.manual_seed(0)
+        model = nn.Sequential(nn.Linear(64, 256), nn.Tanh(), nn.Linear(256, 256), nn.Tanh(),
+                              nn.Linear(256, 10))
+        opt = nn.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+        return step
+
+    rng = np.random.default_rng(5)
+    x = Tensor(rng.standard_normal((64, 64)).astype(np.float32))
+    y = Tensor(rng.integers(0, 10, 64))
+
+    def peak(step) -> int:
+        for _ in range(3):
+            step(x, y)
+        tracemalloc.start()
+        step(x, y)
+        used = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return used
+
+    compiled, eager = _twins(make)
+    replay = peak(compiled)
+    assert compiled.programs                   # replayed, not run eagerly
+    held = sum(int(np.prod(shape)) * np.dtype(dtype).itemsize
+               for _, shape, dtype in _buffers(compiled))
+    assert all(int(np.prod(shape)) <= MAX_BUFFER_SIZE for _, shape, dtype in _buffers(compiled))
+    assert replay + held <= peak(eager), (replay, held)

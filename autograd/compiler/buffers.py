@@ -7,7 +7,8 @@ dispatch (about 0.1 us of a 0.75 us multiply on 16 floats, more where a large ar
 pages fault in).  A formula's inner results go into the same buffer where they have its shape
 and dtype (``g * (1 - y * y)``: three calls, one buffer).
 
-A value gets a buffer only where that cannot be seen from outside the program:
+A value gets a buffer only where that cannot be seen from outside the program, and only if it is
+small (``MAX_BUFFER_SIZE``), where the allocation is a noticeable part of its cost:
 
 - its shape is fixed by the guards (``static``): made from arguments, parameters and constants
   by ops whose result shape follows from their operands' shapes, never through a value the
@@ -35,6 +36,11 @@ _FRESH_METHODS = {"sum", "mean", "max", "min", "prod", "astype", "item"}
 _SLOT = re.compile(r"^v(\d+)$")
 _ASSIGN = re.compile(r"^(v\d+) = (.*)$")
 FULL_CONSTANT_SIZE = 4096
+# Elements.  Larger values stay fresh arrays: their allocation is a small part of their loop
+# (mlp_digits and mlp_mnist ran as fast without buffers, A/B interleaved), and buffers held
+# between calls beside the fresh ones took a replay's peak memory above eager's (1.26 against
+# 0.81 MB on mlp_digits, 13.0 against 8.5 on mlp_mnist).
+MAX_BUFFER_SIZE = 4096
 MIN_GROUP = 4                                 # backward factors computed together (see below)
 _OUT_BY_KEYWORD = {np.maximum, np.minimum}   # NumPy 2.4 deprecates their positional out
 
@@ -271,6 +277,7 @@ def _candidates(codes, static, kept, meta, types):
                 node = ast.parse(m.group(2), mode="eval").body
                 want = meta.get(k)
                 if (k in static and target not in kept and want is not None and want[0]
+                        and int(np.prod(want[0])) <= MAX_BUFFER_SIZE
                         and _ufunc_call(node)[0] is not None and types.of(node) == want):
                     candidates[target] = (i, j, node)
             for var in set(re.findall(r"\bv\d+\b", line)) - {target}:
