@@ -25,6 +25,7 @@ may eager code run one step concurrently on the same parameters).
 from __future__ import annotations
 
 import ast
+import math
 import re
 
 import numpy as np
@@ -143,6 +144,9 @@ class _Types:
     def _shapes(types):
         if any(t is None for t in types):
             return None
+        shapes = {t[0] for t in types if t != "weak"}
+        if len(shapes) == 1:                   # the common case, without NumPy's broadcasting
+            return shapes.pop()
         try:
             return np.broadcast_shapes(*(t[0] for t in types if t != "weak"))
         except ValueError:
@@ -197,7 +201,7 @@ def _full(arg, want, ns: dict) -> str:
     value = ns.get(text) if isinstance(arg, ast.Name) else None
     shape, dtype = want
     if not (isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype == dtype
-            and 1 < int(np.prod(shape)) <= FULL_CONSTANT_SIZE):
+            and 1 < math.prod(shape) <= FULL_CONSTANT_SIZE):
         return text
     name = f"{text}_{'x'.join(map(str, shape))}"
     if name not in ns:
@@ -274,12 +278,12 @@ def _candidates(codes, static, kept, meta, types):
                 target = m.group(1)
                 assigned.add(target)
                 k = int(target[1:])
-                node = ast.parse(m.group(2), mode="eval").body
                 want = meta.get(k)
                 if (k in static and target not in kept and want is not None and want[0]
-                        and int(np.prod(want[0])) <= MAX_BUFFER_SIZE
-                        and _ufunc_call(node)[0] is not None and types.of(node) == want):
-                    candidates[target] = (i, j, node)
+                        and math.prod(want[0]) <= MAX_BUFFER_SIZE):   # parsed only then
+                    node = ast.parse(m.group(2), mode="eval").body
+                    if _ufunc_call(node)[0] is not None and types.of(node) == want:
+                        candidates[target] = (i, j, node)
             for var in set(re.findall(r"\bv\d+\b", line)) - {target}:
                 readers.setdefault(var, []).append((i, line))
     return candidates, readers
@@ -307,6 +311,8 @@ def _factor_groups(codes, chosen, candidates, meta, types) -> list:
             var = m.group(1)
             if var in candidates and candidates[var][:2] == (i, j):
                 node = candidates[var][2]     # the tree its buffer's rewrite will read
+            elif "*" not in m.group(2):
+                continue
             else:
                 node = ast.parse(m.group(2), mode="eval").body
             if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult)):
