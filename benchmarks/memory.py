@@ -61,17 +61,6 @@ def _rss_peak_of(step) -> int | None:
     return max(0, _status_kib("VmHWM") - before) * 1024
 
 
-def _held_bytes(step) -> int:
-    """Bytes of the buffers an ag.compile step's programs keep between calls (0 for others)."""
-    import numpy as np
-    programs = getattr(step, "programs", None)
-    if not isinstance(programs, dict):
-        return 0
-    return sum(int(np.prod(shape)) * np.dtype(dtype).itemsize
-               for group in programs.values() for captured in group
-               for _, shape, dtype in captured.program.buffers)
-
-
 def measure(impl: str, workload: str, threads: int = 1) -> dict:
     from .impls import NUMPY_BASED, configure_threads, load
     from .workloads import by_name, make_data
@@ -94,7 +83,7 @@ def measure(impl: str, workload: str, threads: int = 1) -> dict:
         gc.collect()
         tracemalloc.start()
         step()
-        held = _held_bytes(step)
+        held = step.held_bytes() if hasattr(step, "held_bytes") else 0
         result["tracemalloc_bytes"] = tracemalloc.get_traced_memory()[1] + held
         tracemalloc.stop()
         if held:

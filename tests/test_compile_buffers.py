@@ -23,6 +23,26 @@ def _twins(make):
     return ag.compile(make()), make()
 
 
+def _mlp_step(sizes, activations, loss_fn, lr):
+    """A make() for _twins: an MLP of Linear layers with SGD (momentum 0.9) trained on loss_fn;
+    the model is the step's .model."""
+    ag.manual_seed(0)
+    layers = []
+    for (n, m), act in zip(zip(sizes, sizes[1:]), activations + [None]):
+        layers += [nn.Linear(n, m)] + ([act()] if act else [])
+    model = nn.Sequential(*layers)
+    opt = nn.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    step.model = model
+    return step
+
+
 def test_chain_of_elementwise_ops_runs_in_reused_buffers_and_matches_eager():
     def make():
         w = Tensor(np.linspace(-1, 1, 16, dtype=np.float32), requires_grad=True)
@@ -129,22 +149,8 @@ def test_an_op_that_saves_its_input_reads_a_fresh_array():
 
 
 def test_mlp_training_with_buffers_is_bitwise_eager_and_explain_lists_them():
-    def make():
-        ag.manual_seed(0)
-        model = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 16), nn.ReLU(),
-                              nn.Linear(16, 1))
-        opt = nn.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-
-        def step(x, y):
-            opt.zero_grad()
-            loss = nn.functional.mse_loss(model(x), y)
-            loss.backward()
-            opt.step()
-            return loss
-        step.model = model
-        return step
-
-    compiled, eager = _twins(make)
+    compiled, eager = _twins(lambda: _mlp_step([2, 16, 16, 1], [nn.Tanh, nn.ReLU],
+                                               nn.functional.mse_loss, lr=0.1))
     rng = np.random.default_rng(4)
     for _ in range(6):
         x = Tensor(rng.standard_normal((8, 2)).astype(np.float32))
@@ -193,20 +199,6 @@ def test_large_values_stay_fresh_so_a_replay_holds_no_more_memory_than_eager():
 
     from autograd.compiler.buffers import MAX_BUFFER_SIZE
 
-    def make():
-        ag.manual_seed(0)
-        model = nn.Sequential(nn.Linear(64, 256), nn.Tanh(), nn.Linear(256, 256), nn.Tanh(),
-                              nn.Linear(256, 10))
-        opt = nn.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-
-        def step(x, y):
-            opt.zero_grad()
-            loss = nn.functional.cross_entropy(model(x), y)
-            loss.backward()
-            opt.step()
-            return loss
-        return step
-
     rng = np.random.default_rng(5)
     x = Tensor(rng.standard_normal((64, 64)).astype(np.float32))
     y = Tensor(rng.integers(0, 10, 64))
@@ -220,10 +212,10 @@ def test_large_values_stay_fresh_so_a_replay_holds_no_more_memory_than_eager():
         tracemalloc.stop()
         return used
 
-    compiled, eager = _twins(make)
+    compiled, eager = _twins(lambda: _mlp_step([64, 256, 256, 10], [nn.Tanh, nn.Tanh],
+                                               nn.functional.cross_entropy, lr=0.05))
     replay = peak(compiled)
     assert compiled.programs                   # replayed, not run eagerly
-    held = sum(int(np.prod(shape)) * np.dtype(dtype).itemsize
-               for _, shape, dtype in _buffers(compiled))
+    held = compiled.held_bytes()
     assert all(int(np.prod(shape)) <= MAX_BUFFER_SIZE for _, shape, dtype in _buffers(compiled))
     assert replay + held <= peak(eager), (replay, held)

@@ -30,7 +30,7 @@ import re
 
 import numpy as np
 
-__all__ = ["static_slots", "assign"]
+__all__ = ["static_slots", "assign", "held_bytes"]
 
 _BINARY = {ast.Add: "add", ast.Sub: "subtract", ast.Mult: "multiply", ast.Div: "true_divide"}
 _FRESH_METHODS = {"sum", "mean", "max", "min", "prod", "astype", "item"}
@@ -44,6 +44,11 @@ FULL_CONSTANT_SIZE = 4096
 MAX_BUFFER_SIZE = 4096
 MIN_GROUP = 4                                 # backward factors computed together (see below)
 _OUT_BY_KEYWORD = {np.maximum, np.minimum}   # NumPy 2.4 deprecates their positional out
+
+
+def held_bytes(buffers) -> int:
+    """Bytes of buffers listed as [(name, shape, dtype)], kept between calls."""
+    return sum(math.prod(shape) * np.dtype(dtype).itemsize for _, shape, dtype in buffers)
 
 
 def static_slots(steps, arg_slots) -> set[int]:
@@ -144,11 +149,11 @@ class _Types:
     def _shapes(types):
         if any(t is None for t in types):
             return None
-        shapes = {t[0] for t in types if t != "weak"}
-        if len(shapes) == 1:                   # the common case, without NumPy's broadcasting
-            return shapes.pop()
+        shapes = [t[0] for t in types if t != "weak"]
+        if len(set(shapes)) == 1:              # the common case, without NumPy's broadcasting
+            return shapes[0]
         try:
-            return np.broadcast_shapes(*(t[0] for t in types if t != "weak"))
+            return np.broadcast_shapes(*shapes)
         except ValueError:
             return None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-import numpy as np
+from .buffers import held_bytes
 
 __all__ = ["explain"]
 
@@ -37,8 +37,7 @@ def explain(step) -> str:
             lines.append(f"  values: {program.nslots} slots, {count} arrays seen at capture "
                          f"({_size(nbytes)}); each freed after its last use")
             if program.buffers:
-                total = sum(int(np.prod(shape)) * dtype.itemsize
-                            for _, shape, dtype in program.buffers)
+                total = held_bytes(program.buffers)
                 sizes = Counter(f"{'x'.join(map(str, shape)) or 'scalar'} {dtype}"
                                 for _, shape, dtype in program.buffers)
                 lines.append(f"  buffers: {len(program.buffers)} made once and reused by "

@@ -21,6 +21,7 @@ from .. import creation, engine
 from ..grad_mode import STATE
 from ..tensor import Tensor
 from . import tensor_hooks
+from .buffers import held_bytes
 from .capture import Recorder, constants
 from .guards import RETRACE, build_guard, signature
 from .program import Program
@@ -268,6 +269,10 @@ class CompiledStep:
     def explain(self) -> str:
         from .explain import explain
         return explain(self)
+
+    def held_bytes(self) -> int:
+        """Bytes of the buffers this step's programs keep between calls (numpy backend)."""
+        return sum(held_bytes(c.program.buffers) for g in self.programs.values() for c in g)
 
     def __repr__(self) -> str:
         return f"<ag.compile({self.__name__}) backend={self.backend!r}, {self._count()} programs>"
