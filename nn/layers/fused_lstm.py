@@ -26,8 +26,9 @@ __all__ = ["lstm_sequence"]
 
 
 def _gate_scales(dtype, hidden: int):
-    """sigmoid(z) = 0.5 tanh(0.5 z) + 0.5: one tanh over all four gates (i, f, g, o), never an
-    overflowing exp; ``scale`` is 0.5 on the sigmoid gates and 1 on g, ``shift`` 0.5 and 0."""
+    """For the numba kernels (lstm_kernels.py): sigmoid(z) = 0.5 tanh(0.5 z) + 0.5, so one tanh
+    serves all four gates (i, f, g, o); ``scale`` is 0.5 on the sigmoid gates and 1 on g,
+    ``shift`` 0.5 and 0.  (NumPy's forward uses exp instead, faster there.)"""
     scale = np.full(4 * hidden, 0.5, dtype)
     scale[2 * hidden:3 * hidden] = 1
     shift = np.full(4 * hidden, 0.5, dtype)
@@ -46,28 +47,35 @@ class LstmSequenceOp(Op):
         steps, n, gates = xp.shape
         hid = gates // 4
         dtype = np.result_type(xp, h0, c0, w)
-        scale, shift = _gate_scales(dtype, hid)
         out = np.empty((2, steps, n, hid), dtype)
         acts = np.empty((steps, n, gates), dtype)     # i, f, g, o after their nonlinearity
         tanh_c = np.empty((steps, n, hid), dtype)
         wt = w.T
         h, c = h0, c0
-        for t in range(steps):
-            a = acts[t]
-            np.matmul(h, wt, out=a)         # the gates are formed where they are kept
-            a += xp[t]
-            if b is not None:
-                a += b
-            a *= scale
-            np.tanh(a, out=a)
-            a *= scale
-            a += shift
-            c_new = out[1, t]
-            np.multiply(a[:, hid:2 * hid], c, out=c_new)
-            c_new += a[:, :hid] * a[:, 2 * hid:3 * hid]
-            np.tanh(c_new, out=tanh_c[t])
-            np.multiply(a[:, 3 * hid:], tanh_c[t], out=out[0, t])
-            h, c = out[0, t], c_new
+        # sigmoid(z) = 1 / (1 + exp(-z)) over all four gates, then g's tanh put back: NumPy's
+        # float32 exp is about twice as fast as its tanh (8192 gates: 11.5 against 22.7 us), so
+        # this is ~7 us a step cheaper than one tanh of all gates.  exp(-z) overflows to inf for
+        # z below about -88 (float32), which gives the sigmoid's limit 0.
+        with np.errstate(over="ignore"):
+            for t in range(steps):
+                a = acts[t]
+                np.matmul(h, wt, out=a)         # the gates are formed where they are kept
+                a += xp[t]
+                if b is not None:
+                    a += b
+                g = a[:, 2 * hid:3 * hid]
+                np.tanh(g, out=tanh_c[t])       # tanh_c[t] is free until c_t is known
+                np.negative(a, out=a)
+                np.exp(a, out=a)
+                a += 1
+                np.reciprocal(a, out=a)
+                g[...] = tanh_c[t]
+                c_new = out[1, t]
+                np.multiply(a[:, hid:2 * hid], c, out=c_new)
+                c_new += a[:, :hid] * g
+                np.tanh(c_new, out=tanh_c[t])
+                np.multiply(a[:, 3 * hid:], tanh_c[t], out=out[0, t])
+                h, c = out[0, t], c_new
         self.acts, self.tanh_c = acts, tanh_c   # ndarray path only (not differentiable)
         return out
 
