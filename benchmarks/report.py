@@ -260,7 +260,8 @@ def write_markdown(results: dict, path: str) -> None:
         "and the data built before anything is measured. tracemalloc sees NumPy's buffers, so it "
         "is given for the NumPy-based implementations only (the figure graphgrad's target is "
         "checked on; a compiled step's buffers, kept between calls, are counted in it); for "
-        "TensorFlow, PyTorch and JAX, whose allocators NumPy's tracing cannot see, the resident set is measured instead, on the first step (an upper bound: tracing, "
+        "TensorFlow, PyTorch and JAX, whose allocators NumPy's tracing cannot see, the resident "
+        "set is measured instead, on the first step (an upper bound: tracing, "
         "compilation and allocator pools included) and on a warm step (a lower bound: a pooling "
         "allocator reuses memory it already holds). glibc is set to return freed blocks over "
         "64 KiB to the kernel, so freed NumPy/PyTorch buffers leave the resident set.",
