@@ -35,7 +35,7 @@ __all__ = ["static_slots", "assign", "held_bytes"]
 _BINARY = {ast.Add: "add", ast.Sub: "subtract", ast.Mult: "multiply", ast.Div: "true_divide"}
 _FRESH_METHODS = {"sum", "mean", "max", "min", "prod", "astype", "item"}
 _SLOT = re.compile(r"^v(\d+)$")
-_ASSIGN = re.compile(r"^(v\d+) = (.*)$")
+_HOLE_NAME = re.compile(r"^_V(\d+)$")
 FULL_CONSTANT_SIZE = 4096
 # Elements.  Larger values stay fresh arrays: their allocation is a small part of their loop
 # (mlp_digits and mlp_mnist ran as fast without buffers, A/B interleaved), and buffers held
@@ -96,8 +96,8 @@ class _Types:
     """(shape, dtype) of an expression's nodes: arrays from the capture's meta and the
     program's constants; a Python number is ``"weak"`` (it takes the array's dtype)."""
 
-    def __init__(self, meta: dict, ns: dict) -> None:
-        self.meta, self.ns = meta, ns
+    def __init__(self, meta: dict, ns: dict, holes=()) -> None:
+        self.meta, self.ns, self.holes = meta, ns, holes    # holes: a form's operands' types
 
     def of(self, node):
         if isinstance(node, ast.Constant):
@@ -106,6 +106,9 @@ class _Types:
             m = _SLOT.match(node.id)
             if m:
                 return self.meta.get(int(m.group(1)))
+            m = _HOLE_NAME.match(node.id)
+            if m:
+                return self.holes[int(m.group(1))]
             obj = self.ns.get(node.id)
             if isinstance(obj, np.ndarray):
                 return obj.shape, obj.dtype
@@ -217,11 +220,12 @@ def _full(arg, want, ns: dict) -> str:
 def assign(codes: dict, static: set, kept: set, last: dict, meta: dict, ns: dict) -> list:
     """Rewrite ``codes`` (step index -> its lines) so that each value that may have a buffer is
     computed into one; the buffers, named in ``ns``, as [(name, shape, dtype)]."""
-    types = _Types(meta, ns)
-    candidates, readers = _candidates(codes, static, kept, meta, types)
+    forms = _Forms(meta, ns)
+    candidates, readers = _candidates(codes, static, kept, forms)
     chosen = {var for var, (i, _, _) in candidates.items()
-              if all(_reads_fresh(var, line, r == i) for r, line in readers.get(var, ()))}
-    groups = _factor_groups(codes, chosen, candidates, meta, types)
+              if all(forms.memo(("fresh", text, hole, r == i), _reads_fresh, text, hole, r == i,
+                                forms) for r, text, hole in readers.get(var, ()))}
+    groups = _factor_groups(codes, chosen, candidates, forms)
     rows = {y: (g, m) for g, group in enumerate(groups) for m, y in enumerate(group["ys"])}
     buffers, busy, free, into = [], [], {}, {}
 
@@ -253,45 +257,117 @@ def assign(codes: dict, static: set, kept: set, last: dict, meta: dict, ns: dict
         busy.append((last.get(var, i), name, key))
         into[var] = name
     for g, group in enumerate(groups):      # each member reads its row of the factors
-        for m, (var, node) in enumerate(group["members"]):
-            node.right = ast.Name(f"{group['D']}_{m}")
-            i, j, _ = candidates.get(var) or group["lines"][m]
-            if var not in into:
-                codes[i][j] = f"{var} = {ast.unparse(node)}"
+        for m, (var, i, j, hole, form) in enumerate(group["members"]):
+            text, slots, metas = form       # form ``_V0 = L * F``: F becomes the row, a new hole
+            member = forms.memo(("member", text), _times_hole, text, len(slots))
+            form = (member, slots + [f"{group['D']}_{m}"], metas + (metas[hole],))
+            if var in into:
+                candidates[var] = (i, j, form)
+            else:
+                codes[i][j] = forms.fill(member, form[1])
     for var in sorted(into, key=lambda v: -candidates[v][1]):
-        i, j, node = candidates[var]
-        lines = _into(node, into[var], meta[int(var[1:])], types, ns)
+        i, j, (text, slots, metas) = candidates[var]
+        lines = forms.memo(("into", text, metas), _into_hole, text, len(slots), metas, forms)
+        lines = [forms.fill(line, slots + [into[var]]) for line in lines]
         lines[-1] = f"{var} = {lines[-1]}"
         codes[i][j:j + 1] = lines
     for group in groups:                    # all factors at once, before the first reads one
         shape, dtype = ns[group["D"]].shape, ns[group["D"]].dtype
-        factor = _Rename({group["y"]: group["R"]}).visit(group["factor"])
-        codes[group["first"]][0:0] = _into(factor, group["D"], (shape, dtype),
-                                           _Types(meta, ns), ns)
+        text = group["form"][0]             # F with y as the rows of R: it reads no hole
+        factor = _Rename({f"_V{group['hole']}": group["R"]}).visit(
+            ast.parse(text[len(_DEFINES):], mode="eval").body.right)
+        codes[group["first"]][0:0] = _into(factor, group["D"], (shape, dtype), forms.types(()), ns)
     return buffers
 
 
-def _candidates(codes, static, kept, meta, types):
-    """{var: (step, line index, expression)} for each value whose line could write a buffer,
-    and {var: [(step, line)]} of the lines that read each value."""
+_SLOT_NAME = re.compile(r"\bv\d+\b")
+_HOLE = re.compile(r"\b_V(\d+)\b")
+_DEFINES = "_V0 = "                        # a line that assigns a slot, as its form starts
+
+
+class _Forms:
+    """Lines by form: a line's slots replaced by holes ``_V0, _V1, ...`` in the order they first
+    appear (``v7 = v3 * z2`` is ``_V0 = _V1 * z2``), so that the lines of one form, with operands
+    of the same shapes and dtypes, share one parse and one analysis (chain's thousand steps have
+    eight forms).  Per program: the names a form reads besides its holes are its constants."""
+
+    def __init__(self, meta: dict, ns: dict) -> None:
+        self.meta, self.ns = meta, ns
+        self._memo: dict = {}
+        self._split: dict = {}
+
+    def split(self, line: str):
+        """(form, the slots its holes stand for)."""
+        found = self._split.get(line)
+        if found is None:
+            slots = list(dict.fromkeys(_SLOT_NAME.findall(line)))
+            index = {v: f"_V{k}" for k, v in enumerate(slots)}
+            text = _SLOT_NAME.sub(lambda m: index[m.group(0)], line) if slots else line
+            found = self._split[line] = (text, slots)
+        return found
+
+    def metas(self, slots) -> tuple:
+        return tuple(self.meta.get(int(v[1:])) for v in slots)
+
+    @staticmethod
+    def fill(text: str, names) -> str:
+        return _HOLE.sub(lambda m: names[int(m.group(1))], text)
+
+    def memo(self, key, fn, *args):
+        try:
+            return self._memo[key]
+        except KeyError:
+            value = self._memo[key] = fn(*args)
+            return value
+
+    def tree(self, expr: str):
+        """The parse of a form's expression, shared: read, never changed."""
+        return self.memo(("tree", expr), lambda: ast.parse(expr, mode="eval").body)
+
+    def types(self, metas) -> "_Types":
+        return self.memo(("types", metas), _Types, self.meta, self.ns, metas)
+
+
+def _into_hole(text: str, n: int, metas, forms: _Forms) -> list[str]:
+    """_into for a form: the target is hole n, after the form's own."""
+    return _into(forms.tree(text[len(_DEFINES):]), f"_V{n}", metas[0], forms.types(metas),
+                 forms.ns)
+
+
+def _times_hole(text: str, n: int) -> str:
+    """``_V0 = L * F`` as ``_V0 = L * _V<n>``."""
+    node = ast.parse(text[len(_DEFINES):], mode="eval").body
+    return _DEFINES + ast.unparse(ast.BinOp(node.left, ast.Mult(), ast.Name(f"_V{n}")))
+
+
+def _candidates(codes, static, kept, forms: _Forms):
+    """{var: (step, line index, (form, slots, metas))} for each value whose line could write a
+    buffer, and {var: [(step, form, its hole)]} of the lines that read each value."""
     assigned, candidates, readers = set(), {}, {}
     for i, lines in codes.items():
         for j, line in enumerate(lines):
+            text, slots = forms.split(line)
             target = None
-            m = _ASSIGN.match(line)
-            if m and m.group(1) not in assigned:
-                target = m.group(1)
+            if text.startswith(_DEFINES) and slots[0] not in assigned:
+                target = slots[0]
                 assigned.add(target)
                 k = int(target[1:])
-                want = meta.get(k)
+                want = forms.meta.get(k)
                 if (k in static and target not in kept and want is not None and want[0]
-                        and math.prod(want[0]) <= MAX_BUFFER_SIZE):   # parsed only then
-                    node = ast.parse(m.group(2), mode="eval").body
-                    if _ufunc_call(node)[0] is not None and types.of(node) == want:
-                        candidates[target] = (i, j, node)
-            for var in set(re.findall(r"\bv\d+\b", line)) - {target}:
-                readers.setdefault(var, []).append((i, line))
+                        and math.prod(want[0]) <= MAX_BUFFER_SIZE):   # analysed only then
+                    metas = forms.metas(slots)
+                    if forms.memo(("writes", text, metas), _writes, text, metas, forms):
+                        candidates[target] = (i, j, (text, slots, metas))
+            for hole, var in enumerate(slots):
+                if var != target:
+                    readers.setdefault(var, []).append((i, text, hole))
     return candidates, readers
+
+
+def _writes(text: str, metas, forms: _Forms) -> bool:
+    """Whether a form's expression is a ufunc call whose result has the target's meta."""
+    node = forms.tree(text[len(_DEFINES):])
+    return _ufunc_call(node)[0] is not None and forms.types(metas).of(node) == metas[0]
 
 
 class _Rename(ast.NodeTransformer):
@@ -302,7 +378,7 @@ class _Rename(ast.NodeTransformer):
         return ast.Name(self.names.get(node.id, node.id))
 
 
-def _factor_groups(codes, chosen, candidates, meta, types) -> list:
+def _factor_groups(codes, chosen, candidates, forms: _Forms) -> list:
     """Backward lines ``g * F(y)`` whose factor F reads one buffered value y and constants only
     (tanh's ``g * (1 - y * y)``): F's of one form and shape are computed for all of them in one
     pass over the rows of an array that holds every y, which 2 calls do instead of 2 per line.
@@ -310,48 +386,52 @@ def _factor_groups(codes, chosen, candidates, meta, types) -> list:
     found = {}
     for i, lines in codes.items():
         for j, line in enumerate(lines):
-            m = _ASSIGN.match(line)
-            if not m:
+            text, slots = forms.split(line)
+            if not text.startswith(_DEFINES) or "*" not in text:
                 continue
-            var = m.group(1)
-            if var in candidates and candidates[var][:2] == (i, j):
-                node = candidates[var][2]     # the tree its buffer's rewrite will read
-            elif "*" not in m.group(2):
+            metas = forms.metas(slots)
+            factor = forms.memo(("factor", text, metas), _factor, text, metas, forms)
+            if factor is None or slots[factor[0]] not in chosen:
                 continue
-            else:
-                node = ast.parse(m.group(2), mode="eval").body
-            if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult)):
-                continue
-            factor = node.right
-            slots = {n.id for n in ast.walk(factor) if isinstance(n, ast.Name)
-                     and _SLOT.match(n.id)}
-            if len(slots) != 1 or _ufunc_call(factor)[0] in (None, np.matmul):
-                continue
-            (y,) = slots
-            if y not in chosen or types.of(factor) != meta[int(y[1:])]:
-                continue
-            form = ast.unparse(_Rename({y: "_Y"}).visit(ast.parse(ast.unparse(factor),
-                                                                    mode="eval").body))
-            key = (form, meta[int(y[1:])][0], meta[int(y[1:])][1].str)
-            found.setdefault(key, []).append((i, j, var, node, y, factor))
+            hole, form = factor
+            key = (form, metas[hole][0], metas[hole][1].str)
+            found.setdefault(key, []).append((i, j, slots[0], slots[hole], hole,
+                                              (text, slots, metas)))
     groups = []
     for members in found.values():
-        ys = [y for *_, y, _ in members]
+        ys = [y for _, _, _, y, _, _ in members]
         first = min(i for i, *_ in members)
         if (len(members) < MIN_GROUP or len(set(ys)) != len(ys)
                 or any(candidates[y][0] >= first for y in ys)):
             continue
-        groups.append(dict(ys=ys, members=[(var, node) for _, _, var, node, _, _ in members],
-                           lines=[(i, j, node) for i, j, *_ in members], first=first,
-                           y=ys[0], factor=members[0][5]))
+        groups.append(dict(ys=ys, members=[(var, i, j, hole, form)
+                                    for i, j, var, _, hole, form in members],
+                           first=first, hole=members[0][4], form=members[0][5]))
     return groups
 
 
-def _reads_fresh(var: str, line: str, own_step: bool) -> bool:
-    """Whether ``line`` reads ``var`` only to make something new of it."""
-    if line.startswith("del "):
+def _factor(text: str, metas, forms: _Forms):
+    """(the hole of y, F's form with y as ``_Y``) for a form ``_V0 = L * F(y)``, else None."""
+    node = forms.tree(text[len(_DEFINES):])
+    if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult)):
+        return None
+    factor = node.right
+    holes = {n.id for n in ast.walk(factor) if isinstance(n, ast.Name) and _HOLE.match(n.id)}
+    if len(holes) != 1 or _ufunc_call(factor)[0] in (None, np.matmul):
+        return None
+    (y,) = holes
+    hole = int(y[2:])
+    if forms.types(metas).of(factor) != metas[hole]:
+        return None
+    return hole, ast.unparse(_Rename({y: "_Y"}).visit(ast.parse(ast.unparse(factor),
+                                                                mode="eval").body))
+
+
+def _reads_fresh(text: str, hole: int, own_step: bool, forms: _Forms) -> bool:
+    """Whether a line of form ``text`` reads its hole ``hole`` only to make something new of it."""
+    var = f"_V{hole}"
+    if text.startswith("del "):
         return True
-    if own_step and (line == f"{var} = _asarray({var})" or line.startswith(f"{var} += ")):
+    if own_step and (text == f"{var} = _asarray({var})" or text.startswith(f"{var} += ")):
         return True                            # the op's own lines, in place on its result
-    m = _ASSIGN.match(line)
-    return bool(m) and _fresh(ast.parse(m.group(2), mode="eval").body, var)
+    return text.startswith(_DEFINES) and _fresh(forms.tree(text[len(_DEFINES):]), var)
