@@ -217,9 +217,10 @@ def _full(arg, want, ns: dict) -> str:
     return name
 
 
-def assign(codes: dict, static: set, kept: set, last: dict, meta: dict, ns: dict) -> list:
+def assign(codes: dict, static: set, kept: set, last: dict, meta: dict, ns: dict):
     """Rewrite ``codes`` (step index -> its lines) so that each value that may have a buffer is
-    computed into one; the buffers, named in ``ns``, as [(name, shape, dtype)]."""
+    computed into one.  Returns the buffers, named in ``ns``, as [(name, shape, dtype)], and the
+    values that are one (a ``del`` of those frees nothing)."""
     forms = _Forms(meta, ns)
     candidates, readers = _candidates(codes, static, kept, forms)
     chosen = {var for var, (i, _, _) in candidates.items()
@@ -277,10 +278,10 @@ def assign(codes: dict, static: set, kept: set, last: dict, meta: dict, ns: dict
         factor = _Rename({f"_V{group['hole']}": group["R"]}).visit(
             ast.parse(text[len(_DEFINES):], mode="eval").body.right)
         codes[group["first"]][0:0] = _into(factor, group["D"], (shape, dtype), forms.types(()), ns)
-    return buffers
+    return buffers, set(into)
 
 
-_SLOT_NAME = re.compile(r"\bv\d+\b")
+_SLOT_NAME = re.compile(r"\b(v\d+)\b")
 _HOLE = re.compile(r"\b_V(\d+)\b")
 _DEFINES = "_V0 = "                        # a line that assigns a slot, as its form starts
 
@@ -300,10 +301,13 @@ class _Forms:
         """(form, the slots its holes stand for)."""
         found = self._split.get(line)
         if found is None:
-            slots = list(dict.fromkeys(_SLOT_NAME.findall(line)))
-            index = {v: f"_V{k}" for k, v in enumerate(slots)}
-            text = _SLOT_NAME.sub(lambda m: index[m.group(0)], line) if slots else line
-            found = self._split[line] = (text, slots)
+            parts, slots = _SLOT_NAME.split(line), []     # text, slot, text, slot, ..., text
+            for k in range(1, len(parts), 2):
+                var = parts[k]
+                if var not in slots:
+                    slots.append(var)
+                parts[k] = f"_V{slots.index(var)}"
+            found = self._split[line] = ("".join(parts), slots)
         return found
 
     def metas(self, slots) -> tuple:

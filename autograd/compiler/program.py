@@ -270,11 +270,29 @@ def _typed(formula: str, operands: dict, result, names: Names, meta: dict) -> st
             shape = _shape_of(r, meta)
             if shape is not None and len(shape) == 2:
                 formula = formula.replace(f"{{{m}}}.reshape((-1, {{{m}}}.shape[-1]))", f"{{{m}}}")
-    if "_np." in formula:
-        for fn in set(re.findall(r"_np\.(\w+)\(", formula)):     # a global, not _np's attribute
-            names.ns.setdefault("_np_" + fn, getattr(np, fn))
-            formula = formula.replace(f"_np.{fn}(", f"_np_{fn}(")
-    return _PLACE.sub(lambda m: text[m.group(1)], formula)
+    parts, fns = _parts(formula)
+    for fn in fns:                      # _np.tanh( as a global _np_tanh(, not _np's attribute
+        names.ns.setdefault("_np_" + fn, getattr(np, fn))
+    parts = parts.copy()
+    for k in range(1, len(parts), 2):
+        parts[k] = text[parts[k]]
+    return "".join(parts)
+
+
+_PARTS: dict = {}
+
+
+def _parts(formula: str):
+    """A formula as [text, placeholder, text, ..., text] (its ``_np.f(`` calls as ``_np_f(``) and
+    the NumPy functions it calls, worked out once per formula."""
+    found = _PARTS.get(formula)
+    if found is None:
+        fns = sorted(set(re.findall(r"_np\.(\w+)\(", formula)))
+        written = formula
+        for fn in fns:
+            written = written.replace(f"_np.{fn}(", f"_np_{fn}(")
+        found = _PARTS[formula] = (_PLACE.split(written), fns)
+    return found
 
 
 _PLACEHOLDERS: dict[str, list[str]] = {}
@@ -405,7 +423,9 @@ class Program:
         if not self.fuse and not trace:
             codes = {i: self._code(step, names, rules) for i, step in enumerate(self.steps)}
             static = buffers.static_slots(self.steps, self.arg_slots)
-            self.buffers = buffers.assign(codes, static, kept, last, self.meta, names.ns)
+            self.buffers, held = buffers.assign(codes, static, kept, last, self.meta, names.ns)
+            for i, dead in frees.items():     # a buffer stays held: no ``del`` (a third of
+                frees[i] = [v for v in dead if v not in held]   # chain's compile() time)
         params = ", ".join(f"v{k}" for k in self.arg_slots)
         lines = [f"def _replay({params}{', ' if params else ''}_A=(), _trace=None):"]
         skip_to, python, pending = -1, set(), []
