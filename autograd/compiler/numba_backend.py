@@ -154,30 +154,78 @@ def _emit(run, last, kept, names):
         body.append(f"        x_{inputs[key][0]} = {inputs[key][0]}[i]")
         return f"x_{inputs[key][0]}"
 
-    for i, exprs in run["exprs"]:
-        for target, formula, operands in exprs:
-            ph = _PLACEHOLDER.match(formula)
-            if ph:                                # the gradient passed on as it is: an alias
-                defined[target] = operand(operands[ph.group(1)])
-                alias[target] = operands[ph.group(1)]
-                continue
-            text = _LITERAL.sub(lambda m: literal(m.group(1)), formula.replace("_np.", "np."))
-            if np.dtype(dtype) == np.float32:
-                text = text.replace("np.tanh(", "tanh32(")
-            text = re.sub(r"\{(\w+)\}", lambda m: operand(operands[m.group(1)]), text)
-            defined[target] = f"x{target}"
-            body.append(f"        x{target} = {text}")
+    def text_of(formula, name_of):
+        text = _LITERAL.sub(lambda m: literal(m.group(1)), formula.replace("_np.", "np."))
+        if np.dtype(dtype) == np.float32:
+            text = text.replace("np.tanh(", "tanh32(")
+        return re.sub(r"\{(\w+)\}", lambda m: name_of(m.group(1)), text)
+
+    def emit(target, formula, operands):
+        ph = _PLACEHOLDER.match(formula)
+        if ph:                                # the gradient passed on as it is: an alias
+            defined[target] = operand(operands[ph.group(1)])
+            alias[target] = operands[ph.group(1)]
+            return
+        defined[target] = f"x{target}"
+        body.append(f"        x{target} = {text_of(formula, lambda n: operand(operands[n]))}")
+
+    stmts = [stmt for _, exprs in run["exprs"] for stmt in exprs]
     end = run["end"]
-    live = {k for k in defined if last.get(f"v{k}", -1) > end or f"v{k}" in kept}
-    outputs = [k for k in defined if k in live and k not in alias]
+    live = {t for t, _, _ in stmts if last.get(f"v{t}", -1) > end or f"v{t}" in kept}
+    size = int(np.prod(shape))
+    n_out = sum(1 for t, f, _ in stmts if t in live and not _PLACEHOLDER.match(f))
+    packed = n_out > 1 and len(shape) > 0 and n_out * size * np.dtype(dtype).itemsize <= PACK_BYTES
+    roll = _repeats(stmts, live, rows, names.bound, packed)
+    if roll is None:
+        for stmt in stmts:
+            emit(*stmt)
+        looped, first = [], []
+    else:                                      # prefix, one loop over the repetitions, suffix
+        start, period, reps, each, plan = roll
+        for stmt in stmts[:start]:
+            emit(*stmt)
+        for _, refs in plan:                   # what every repetition reads alike: loaded once
+            for _, kind, r in refs:
+                if kind == "ext":
+                    operand(r)
+        for q, (_, refs) in enumerate(plan):   # the first repetition's carried values
+            for _, kind, d in refs:
+                if kind == "rel" and q + d < 0:
+                    body.append(f"        y{q + d + period} = {defined[stmts[start + q + d][0]]}")
+        body.append(f"        for r in range({reps}):")
+        for q, (formula, refs) in enumerate(plan):
+            name_of = {}
+            for name, kind, info in refs:
+                if kind == "rel":
+                    name_of[name] = f"y{q + info if q + info >= 0 else q + info + period}"
+                elif kind == "row":
+                    buf, j0, dj = info
+                    pack = packs.setdefault(buf, f"b{len(packs)}")
+                    body.append(f"            w{q}_{name} = {pack}[{j0} + {dj} * r, i]")
+                    name_of[name] = f"w{q}_{name}"
+                else:
+                    name_of[name] = operand(info)
+            ph = _PLACEHOLDER.match(formula)
+            text = name_of[ph.group(1)] if ph else text_of(formula, name_of.__getitem__)
+            body.append(f"            y{q} = {text}")
+        body += [f"            o[{len(each)} * r + {j}, i] = y{q}" for j, q in enumerate(each)]
+        for q in range(period):                # the last repetition's values, after the loop
+            defined[stmts[start + (reps - 1) * period + q][0]] = f"y{q}"
+        for stmt in stmts[start + period * reps:]:
+            emit(*stmt)
+        looped = [stmts[start + r * period + q][0] for r in range(reps) for q in each]
+        # rows: the loop's, then the suffix's (often part of one more repetition: a later
+        # kernel reading them all finds their rows evenly spaced too), then the rest
+        first = looped + [t for t, _, _ in stmts[start + period * reps:]
+                          if t in live and t not in alias]
+    outputs = first + [k for k in defined if k in live and k not in alias and k not in set(first)]
     if not outputs:
         return None
-    size = int(np.prod(shape))
-    packed = len(outputs) > 1 and len(shape) > 0 and len(outputs) * size * np.dtype(dtype).itemsize <= PACK_BYTES
     if packed:
-        body += [f"        o[{j}, i] = x{k}" for j, k in enumerate(outputs)]
+        body += [f"        o[{j}, i] = {defined[k]}" for j, k in enumerate(outputs)
+                 if j >= len(looped)]
     else:
-        body += [f"        o{j}[i] = x{k}" for j, k in enumerate(outputs)]
+        body += [f"        o{j}[i] = {defined[k]}" for j, k in enumerate(outputs)]
     arrays = [name for name, r in inputs.values() if r is not None]
     scalar_names = [name for name, _ in scalars.values()]
     outs = ["o"] if packed else [f"o{j}" for j in range(len(outputs))]
@@ -217,6 +265,95 @@ def _emit(run, last, kept, names):
     python = set(outputs) | {t for t in alias if t in live}
     lines += aliases
     return end, lines, {f"v{k}" for k in python}
+
+
+ROLL_MIN = 64        # statements a repeating stretch must span to be written as a loop
+MAX_PERIOD = 16
+
+
+def _repeats(stmts, live, rows, bound, packed):
+    """A stretch of a run's statements that repeats itself, as chain's (multiply, add, tanh,
+    subtract) does 125 times: (start, period, repetitions, the positions whose value every
+    repetition writes out, and per position its formula and operands); None if there is none
+    of ROLL_MIN statements.  numba's compile time grows with a kernel's statements (about 2 s
+    for each of chain's two 500-statement kernels, 0.2 s as loops), its run time does not.
+
+    An operand is another statement of the run (``rel``, its offset, which at the stretch's first
+    repetition reaches before it: the loop's starting values), a row of a packed buffer whose
+    index moves by a fixed step each repetition (``row``), or one that every repetition reads
+    alike (``ext``)."""
+    if len(stmts) < ROLL_MIN:
+        return None
+    at, signatures, operands_of = {}, [], []
+    for s, (target, formula, operands) in enumerate(stmts):
+        sig, refs = [formula], []
+        for name in dict.fromkeys(re.findall(r"\{(\w+)\}", formula)):
+            r = operands[name]
+            if r[0] == "v" and r[1] in at:
+                refs.append((name, "rel", at[r[1]] - s))
+                sig.append(("rel", at[r[1]] - s))
+            elif r[0] == "v" and r[1] in rows and rows[r[1]][0] in bound:
+                refs.append((name, "row", rows[r[1]][:2]))
+                sig.append(("row", rows[r[1]][0]))
+            else:
+                refs.append((name, "ext", r))
+                sig.append(("ext", r[0], r[1] if r[0] == "v" else id(r[1])))
+        at[target] = s
+        signatures.append(tuple(sig))
+        operands_of.append(refs)
+    ids: dict = {}
+    code = [ids.setdefault(sig, len(ids)) for sig in signatures]
+    n, best = len(code), None
+    for p in range(1, MAX_PERIOD + 1):        # the longest stretch, the shortest period first
+        s = 0
+        while s + p < n:
+            e = s
+            while e + p < n and code[e] == code[e + p]:
+                e += 1
+            reps = (e - s) // p + 1
+            if reps >= 2 and (best is None or reps * p > best[1] * best[2]):
+                best = (s, p, reps)
+            s = max(e, s + 1)
+    if best is None:
+        return None
+    start, p, reps = best        # a first or last repetition that is not quite alike: left out
+    for start, reps in ((start, reps), (start + p, reps - 1), (start, reps - 1),
+                        (start + p, reps - 2)):
+        found = reps * p >= ROLL_MIN and _loop(stmts, live, packed, operands_of, start, p, reps)
+        if found:
+            return (start, p, reps) + found
+    return None
+
+
+def _loop(stmts, live, packed, operands_of, start, p, reps):
+    """(positions written out at every repetition, per position its formula and operands) if
+    ``reps`` repetitions of ``p`` statements from ``start`` can be a loop, else None."""
+    plan, each = [], []
+    for q in range(p):
+        refs = []
+        for k, (name, kind, info) in enumerate(operands_of[start + q]):
+            if kind == "rel" and info < -p:
+                return None                   # a value from two repetitions back
+            if kind == "row":
+                js = [operands_of[start + r * p + q][k][2][1] for r in range(reps)]
+                dj = js[1] - js[0]
+                if any(j != js[0] + r * dj for r, j in enumerate(js)):
+                    return None
+                info = (info[0], js[0], dj)
+            refs.append((name, kind, info))
+        formula = stmts[start + q][1]
+        plan.append((formula, refs))
+        lives = [stmts[start + r * p + q][0] in live for r in range(reps)]
+        if all(lives) and packed and not _PLACEHOLDER.match(formula):
+            each.append(q)
+        elif any(lives[:-1]) or (lives[-1] and _PLACEHOLDER.match(formula)):
+            return None
+    inner = {stmts[start + r * p + q][0] for r in range(reps - 1) for q in range(p)}
+    for _, formula, operands in stmts[start + p * reps:]:
+        if any(operands[name][0] == "v" and operands[name][1] in inner
+               for name in re.findall(r"\{(\w+)\}", formula)):
+            return None                       # a later statement reads an overwritten value
+    return each, plan
 
 
 def rows_of(rows: dict, buf: str) -> int:
