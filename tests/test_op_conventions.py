@@ -25,6 +25,23 @@ def test_relu_derivative_at_zero_is_zero():
     np.testing.assert_array_equal(grad_of(lambda x: x.relu(), [0.0]), [0.0])
 
 
+@pytest.mark.parametrize("shape", [(5,), (128, 10), (4, 3, 26, 26), (3, 300), (2, 70000)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_is_numpys_maximum_with_zero_bitwise(shape, dtype):
+    """relu compares with cached zeros of the input's trailing dimensions (NumPy's fast loop):
+    the values are np.maximum(x, 0)'s, -0.0, NaN and infinities included, in a fresh array."""
+    x = np.random.default_rng(0).standard_normal(shape).astype(dtype)
+    flat = x.reshape(-1)
+    flat[::3], flat[1::7], flat[2::11], flat[4::13] = -0.0, np.nan, np.inf, -np.inf
+    out = ag.relu(Tensor(x)).data
+    assert out.tobytes() == np.maximum(x, 0).tobytes()
+    assert out.flags.writeable and not np.shares_memory(out, x)
+    out[...] = 5                                     # the cached zeros are not the result
+    assert ag.relu(Tensor(x)).data.tobytes() == np.maximum(x, 0).tobytes()
+    ints = np.array([-2, 0, 3])
+    assert ag.relu(Tensor(ints)).data.dtype == np.maximum(ints, 0).dtype
+
+
 def test_abs_derivative_at_zero_is_zero():
     np.testing.assert_array_equal(grad_of(ag.abs, [-2.0, 0.0, 3.0]), [-1.0, 0.0, 1.0])
     np.testing.assert_array_equal(grad_of(lambda x: abs(x), [0.0, -0.0]), [0.0, 0.0])

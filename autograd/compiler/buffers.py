@@ -122,6 +122,9 @@ class _Types:
                 if inner not in (None, "weak") and len(inner[0]) == 2:
                     return inner[0][::-1], inner[1]
             return None
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id == "_relu_zero"):
+            return "weak"                      # 0, or zeros that broadcast to its operand
         if isinstance(node, ast.Compare) and len(node.ops) == 1:
             sides = [self.of(node.left), self.of(node.comparators[0])]
             shapes = self._shapes(sides)

@@ -32,8 +32,8 @@ _RULES = {
     "tanh": ("return np.tanh(x)", "y = self.output return g * (1 - y * y)", "_np.tanh({0})",
              ("{g} * (1 - {y} * {y})",)),
     "exp": ("return np.exp(x)", "return g * self.output", "_np.exp({0})", ("{g} * {y}",)),
-    "relu": ("return np.maximum(x, 0)", "return g * (self.inputs[0] > 0)", "_np.maximum({0}, 0)",
-             ("{g} * ({0} > 0)",)),
+    "relu": ("return np.maximum(x, relu_zero(x))", "return g * (self.inputs[0] > 0)",
+             "_np.maximum({0}, _relu_zero({0}))", ("{g} * ({0} > 0)",)),
     # nn's fused linear (nn.layers.linear.LinearOp; matched by module name and source, nothing
     # imported): out += b on x @ w.T's fresh array is the same sum as the expression's.
     "linear": ("out = x @ w.T if b is None: return out if type(out) is np.ndarray and out.dtype == "

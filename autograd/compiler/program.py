@@ -23,6 +23,7 @@ import re
 import numpy as np
 
 from ..engine import note_mutation, unbroadcast
+from ..ops.elementwise import relu_zero
 from ..tensor import Tensor
 from . import buffers
 from .lowerings import inline_rule
@@ -37,7 +38,7 @@ class Names:
         self.ns: dict = {"_new": object.__new__, "_asarray": np.asarray, "_array": np.array,
                          "_unbroadcast": unbroadcast, "_make": Tensor._make, "_np": np,
                          "_note": note_mutation, "_empty": np.empty,
-                         "_ndarray": np.ndarray}
+                         "_ndarray": np.ndarray, "_relu_zero": relu_zero}
         self._ids: dict[int, str] = {}
         self._typed: dict = {}
         self.numba = False              # the numba backend: ops' own numba_forward/backward

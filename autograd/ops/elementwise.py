@@ -204,10 +204,40 @@ class Sigmoid(Op):
         return g * y * (1 - y)
 
 
+_ZEROS: dict = {}
+ZEROS_BLOCK = 256          # elements: the zeros' trailing block reaches at least this many
+ZEROS_MAX = 1 << 16        # larger trailing blocks compare with the scalar 0
+
+
+def relu_zero(x):
+    """The 0 that relu compares a float array with, as zeros of its trailing dimensions (at least
+    ZEROS_BLOCK elements, or all of it): NumPy's maximum takes its vector loop only where both
+    operands are contiguous, so against the scalar 0 it took 28 us on 128 x 256 float32 here,
+    against a row of zeros 12.7 and a block of them 7.9.  The values are the same, bitwise
+    (-0.0 and NaN included).  Zeros are kept per (trailing shape, dtype), at most 64."""
+    if type(x) is not np.ndarray or x.dtype.kind != "f" or x.ndim == 0:
+        return 0
+    shape = x.shape
+    n, k = 1, len(shape)
+    while k > 0 and n < ZEROS_BLOCK:
+        k -= 1
+        n *= shape[k]
+    if n > ZEROS_MAX:
+        return 0
+    key = (shape[k:], x.dtype)
+    zeros = _ZEROS.get(key)
+    if zeros is None:
+        if len(_ZEROS) >= 64:
+            _ZEROS.clear()
+        zeros = _ZEROS[key] = np.zeros(shape[k:], x.dtype)
+        zeros.flags.writeable = False
+    return zeros
+
+
 class ReLU(Op):
     """d/dx max(x, 0) = 1 for x > 0, else 0 (relu'(0) = 0)"""
     save_inputs = True
-    def forward(self, x): return np.maximum(x, 0)
+    def forward(self, x): return np.maximum(x, relu_zero(x))
     def backward(self, g): return g * (self.inputs[0] > 0)
 
 
