@@ -142,14 +142,19 @@ class CrossEntropy2dOp(CrossEntropyOp):
 
     def forward(self, x, target, axis, scale):
         self.target, self.axis, self.scale = target, axis, scale
-        z = x - x.max(axis=1, keepdims=True)
+        n, classes = x.shape
+        # Row maxima and sums of short rows are slow NumPy reductions (7 and 5 us at 128 x 10
+        # here): the maxima are taken down the columns of a transposed copy (3.2 us, the same
+        # values), the sums by one matrix-vector product (1.6 us).
+        top = x.T.copy().max(axis=0) if classes < 32 else x.max(axis=1)
+        z = x - top[:, None]
         with np.errstate(under="ignore"):   # exp(-1e4) -> 0 is intended, as in exp_or_zero
             e = np.exp(z)
-            s = e.sum(axis=1, keepdims=True)
-            e /= s
+            s = e @ np.ones(classes, e.dtype)
+            e /= s[:, None]
         self.probs = e
-        rows = np.arange(len(target))
-        loss = np.log(s[:, 0]).sum() - z[rows, target].sum()
+        self.picks = picks = _row_starts(n, classes) + target   # each row's target, flat
+        loss = np.log(s).sum() - z.reshape(-1)[picks].sum()
         return np.asarray(loss * scale, dtype=x.dtype)
 
     def backward(self, g):
@@ -157,11 +162,25 @@ class CrossEntropy2dOp(CrossEntropyOp):
         scale = g * self.scale
         if not isinstance(x, Tensor):
             grad = self.probs * scale           # softmax - onehot, without building the onehot
-            grad[np.arange(len(self.target)), self.target] -= scale
+            grad.reshape(-1)[self.picks] -= scale
             return grad
         probs = dispatch(_SoftmaxOp, x, axis=1)
         onehot = one_hot_array(self.target, 1, x.shape[1], x.dtype)
         return (probs - onehot) * scale
+
+
+_ROW_STARTS: dict = {}
+
+
+def _row_starts(n: int, classes: int) -> np.ndarray:
+    """The flat index of each row's first entry in an (n, classes) array, made once per shape."""
+    starts = _ROW_STARTS.get((n, classes))
+    if starts is None:
+        if len(_ROW_STARTS) >= 16:
+            _ROW_STARTS.clear()
+        starts = _ROW_STARTS[(n, classes)] = np.arange(n) * classes
+        starts.flags.writeable = False
+    return starts
 
 
 class NllOp(Op):
