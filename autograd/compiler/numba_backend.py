@@ -68,7 +68,7 @@ def _kind(r, meta):
         return meta.get(value)
     if kind == "t":
         return value.data.shape, value.data.dtype
-    if kind == "c" and isinstance(value, (int, float)) and not isinstance(value, bool):
+    if kind == "c" and type(value) in (int, float):   # not np.float64: NumPy promotes to it
         return "scalar"
     return None
 
@@ -237,7 +237,9 @@ def _emit(run, last, kept, names):
     aliases = []
     for target, r in alias.items():
         if target in live:
-            if r[0] == "v" and r[1] in defined and r[1] not in outputs and r[1] not in alias:
+            while r[0] == "v" and r[1] in alias:  # an alias of an alias: the value it names
+                r = alias[r[1]]
+            if r[0] == "v" and r[1] in defined and r[1] not in outputs:
                 return None                       # aliasing an internal value: leave to NumPy
             aliases.append(f"v{target} = {names.ref(r)}")
     kernel = _load(source, dtype, len(arrays), [r for _, r in scalars.values()], len(outputs),
