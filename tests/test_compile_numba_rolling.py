@@ -86,6 +86,15 @@ def _chain(body, reps, n=8, grad=True):
     return make
 
 
+def _saved_chain(x0, reps):
+    """x0 through ``reps`` repetitions of tanh(x * 1.2 + 0.1): the last value and every one."""
+    x, saved = x0, []
+    for _ in range(reps):
+        x = ag.tanh(x * 1.2 + 0.1)
+        saved.append(x)
+    return x, saved
+
+
 PERIODIC = {        # name: (one repetition, repetitions), every one at least ROLL_MIN statements
     "p1-multiply": (lambda x, i: x * 1.01, 70),
     "p1-negative": (lambda x, i: -x, 70),
@@ -240,14 +249,36 @@ def test_interleaved_chains_are_carried_together(kernel_cache):
     assert any("o[3 * r + 2, i]" in k for k in loops)     # three values saved per repetition
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_two_chains_carried_and_saved_for_the_backward(dtype, kernel_cache):
+    """30 repetitions of seven ops, two values carried from one to the next and two saved for
+    the backward at each: the forward's and the backward's kernels loop over the repetitions
+    instead of spelling out 210 statements, reading the saved values as evenly spaced rows."""
+    def make(dtype):
+        x0 = ag.tensor(np.linspace(-1, 1, 16).astype(dtype), requires_grad=True)
+        scale = ag.tensor(np.array(0.7, dtype))     # 0-d: its product is outside the runs
+
+        def step():
+            x0.grad = None
+            x, z = x0 * scale, x0 * 0.5
+            for _ in range(30):
+                x = ag.tanh(x * 1.1 + 0.05) - 0.02
+                z = (z * 0.3).exp() - 0.5
+            loss = (z * x).sum()
+            loss.backward()
+            return [loss]
+        return [x0, scale], step
+    _compare(make, dtype)
+    loops = _loops(kernel_cache)
+    assert len(loops) >= 3, loops             # the forward's, the backward's two chains'
+    assert all(k.count("\n") < 60 for k in loops)
+
+
 def test_values_saved_at_every_repetition_are_read_back_as_rows_by_a_later_loop(kernel_cache):
     """The loop writes each repetition's tanh as a row; after relu (not fused) a second run
     adds them up, itself a loop reading rows j0 + 1 * r."""
     def fn(x0):
-        x, saved = x0, []
-        for _ in range(40):
-            x = ag.tanh(x * 1.2 + 0.1)
-            saved.append(x)
+        x, saved = _saved_chain(x0, 40)
         out = ag.relu(x + 2.0)
         for v in saved:
             out = out + v * 0.01
@@ -262,10 +293,7 @@ def test_values_saved_at_every_repetition_are_read_back_as_rows_by_a_later_loop(
 def test_an_inner_value_read_later_in_the_same_run_keeps_the_statements(kernel_cache):
     """Every repetition's value summed up in the same run: a loop would have overwritten them."""
     def fn(x0):
-        x, saved = x0, []
-        for _ in range(30):
-            x = ag.tanh(x * 1.2 + 0.1)
-            saved.append(x)
+        x, saved = _saved_chain(x0, 30)
         out = x * 1.0
         for v in saved:
             out = ag.tanh(out + v * 0.01)
@@ -309,10 +337,7 @@ def test_rows_read_back_in_another_order(order, kernel_cache):
     pick, row = ORDERS[order]
 
     def fn(x0):
-        x, saved = x0, []
-        for _ in range(70):
-            x = ag.tanh(x * 1.2 + 0.1)
-            saved.append(x)
+        x, saved = _saved_chain(x0, 70)
         out = ag.relu(x + 2.0)
         for j in pick(70):
             out = out + saved[j] * 0.01
@@ -329,10 +354,7 @@ def test_rows_read_back_in_another_order(order, kernel_cache):
 
 def test_every_repetitions_value_returned_is_a_row_of_a_fresh_buffer(kernel_cache):
     def fn(x0):
-        x, saved = x0, []
-        for _ in range(30):
-            x = ag.tanh(x * 1.2 + 0.1)
-            saved.append(x)
+        x, saved = _saved_chain(x0, 30)
         return [x.sum()] + saved
     compiled = _compare(_graded(fn), np.float32)
     assert len(_loops(kernel_cache)) == 2

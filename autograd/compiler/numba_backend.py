@@ -20,6 +20,8 @@ import threading
 
 import numpy as np
 
+from .program import _placeholders
+
 __all__ = ["plan_runs", "available"]
 
 FUSABLE = {"add", "subtract", "multiply", "negative", "tanh", "exp"}
@@ -218,7 +220,8 @@ def _emit(run, last, kept, names):
         # kernel reading them all finds their rows evenly spaced too), then the rest
         first = looped + [t for t, _, _ in stmts[start + period * reps:]
                           if t in live and t not in alias]
-    outputs = first + [k for k in defined if k in live and k not in alias and k not in set(first)]
+    placed = set(first)
+    outputs = first + [k for k in defined if k in live and k not in alias and k not in placed]
     if not outputs:
         return None
     if packed:
@@ -289,7 +292,7 @@ def _repeats(stmts, live, rows, bound, packed):
     at, signatures, operands_of = {}, [], []
     for s, (target, formula, operands) in enumerate(stmts):
         sig, refs = [formula], []
-        for name in dict.fromkeys(re.findall(r"\{(\w+)\}", formula)):
+        for name in _placeholders(formula):
             r = operands[name]
             if r[0] == "v" and r[1] in at:
                 refs.append((name, "rel", at[r[1]] - s))
@@ -353,7 +356,7 @@ def _loop(stmts, live, packed, operands_of, start, p, reps):
     inner = {stmts[start + r * p + q][0] for r in range(reps - 1) for q in range(p)}
     for _, formula, operands in stmts[start + p * reps:]:
         if any(operands[name][0] == "v" and operands[name][1] in inner
-               for name in re.findall(r"\{(\w+)\}", formula)):
+               for name in _placeholders(formula)):
             return None                       # a later statement reads an overwritten value
     return each, plan
 
