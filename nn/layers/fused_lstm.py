@@ -26,14 +26,12 @@ __all__ = ["lstm_sequence"]
 
 
 def _gate_scales(dtype, hidden: int):
-    """For the numba kernels (lstm_kernels.py): sigmoid(z) = 0.5 tanh(0.5 z) + 0.5, so one tanh
-    serves all four gates (i, f, g, o); ``scale`` is 0.5 on the sigmoid gates and 1 on g,
-    ``shift`` 0.5 and 0.  (NumPy's forward uses exp instead, faster there.)"""
-    scale = np.full(4 * hidden, 0.5, dtype)
-    scale[2 * hidden:3 * hidden] = 1
-    shift = np.full(4 * hidden, 0.5, dtype)
-    shift[2 * hidden:3 * hidden] = 0
-    return scale, shift
+    """For the numba kernels (lstm_kernels.py): what each gate's pre-activation is multiplied by
+    before the one exp of all four (i, f, g, o): -1 for the sigmoid gates, 1 / (1 + exp(-z)), and
+    -2 for g, tanh(z) = 2 / (1 + exp(-2z)) - 1."""
+    scale = np.full(4 * hidden, -1, dtype)
+    scale[2 * hidden:3 * hidden] = -2
+    return scale
 
 
 class LstmSequenceOp(Op):
@@ -153,22 +151,27 @@ class LstmSequenceOp(Op):
         if dtype.kind != "f" or (b is not None and b.dtype != dtype) or any(
                 a.dtype != dtype for a in (xp, h0, c0, w)):
             return self.forward(xp, h0, c0, w, b)
-        scale, shift = _gate_scales(dtype, hid)
+        scale = _gate_scales(dtype, hid)
+        one, two = dtype.type(1), dtype.type(2)
         out = np.empty((2, steps, n, hid), dtype)
         acts = np.empty((steps, n, gates), dtype)
         tanh_c = np.empty((steps, n, hid), dtype)
+        z = np.empty((n, gates), dtype)
         wt = w.T
         bias = scale if b is None else b            # not read without a bias
         h, c = h0, c0
-        for t in range(steps):
-            z = h @ wt
-            k.gates_in(z, xp[t], bias, b is not None, scale)
-            a = acts[t]
-            np.tanh(z, out=a)
-            k.cell(a, scale, shift, c, out[1, t])
-            np.tanh(out[1, t], out=tanh_c[t])
-            k.hidden(a, tanh_c[t], out[0, t])
-            h, c = out[0, t], out[1, t]
+        # exp overflows to inf for a large negative pre-activation, which gives the limits 0
+        # (sigmoid) and -1 (tanh).
+        with np.errstate(over="ignore"):
+            for t in range(steps):
+                np.matmul(h, wt, out=z)
+                a, tc = acts[t], tanh_c[t]
+                k.gates_in(z, xp[t], bias, b is not None, scale, a)
+                np.exp(a, out=a)
+                k.cell(a, c, out[1, t], tc, one, two)
+                np.exp(tc, out=tc)
+                k.hidden(a, tc, out[0, t], one, two)
+                h, c = out[0, t], out[1, t]
         self.acts, self.tanh_c = acts, tanh_c
         return out
 
