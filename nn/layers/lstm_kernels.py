@@ -34,19 +34,23 @@ def gates_in(z, xp, b, has_bias, scale, a):
 @numba.njit(**_JIT)
 def cell(a, c, c_new, tc, one, two):
     """From a = exp(-z) (exp(-2z) on g): the sigmoid gates 1 / (1 + a), g = tanh(z) =
-    2 / (1 + a) - 1; c_new <- f * c + i * g; tc <- -2 c_new (for the exp of tanh(c_new))."""
+    2 / (1 + a) - 1; c_new <- f * c + i * g; tc <- -2 c_new (for the exp of tanh(c_new)).
+    A loop per gate and one for the cell, each over a row: they vectorize, where one loop doing
+    all of it did not (measured 10.0 -> 4.6 us at 32 x 64, the same values)."""
     n, gates = a.shape
     hid = gates // 4
     for r in range(n):
+        ar, cr, nr, tr = a[r], c[r], c_new[r], tc[r]
+        for k in range(2 * hid):
+            ar[k] = one / (one + ar[k])
+        for k in range(2 * hid, 3 * hid):
+            ar[k] = two / (one + ar[k]) - one
+        for k in range(3 * hid, gates):
+            ar[k] = one / (one + ar[k])
         for k in range(hid):
-            i = one / (one + a[r, k])
-            f = one / (one + a[r, hid + k])
-            g = two / (one + a[r, 2 * hid + k]) - one
-            a[r, k], a[r, hid + k], a[r, 2 * hid + k] = i, f, g
-            a[r, 3 * hid + k] = one / (one + a[r, 3 * hid + k])
-            v = f * c[r, k] + i * g
-            c_new[r, k] = v
-            tc[r, k] = v * -two
+            v = ar[hid + k] * cr[k] + ar[k] * ar[2 * hid + k]
+            nr[k] = v
+            tr[k] = v * -two
 
 
 @numba.njit(**_JIT)
