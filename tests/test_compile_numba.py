@@ -2,6 +2,7 @@
 within 1e-5 relative (float32) / 1e-12 (float64) of eager, all state included."""
 
 import os
+import re
 
 import numpy as np
 import pytest
@@ -309,3 +310,41 @@ def test_a_subclass_overriding_update_is_not_given_sgds_kernels():
     for _ in range(4):
         _close(compiled().data, eager().data, np.float32)
         _close(cm.weight.data, em.weight.data, np.float32)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("size", [64, 1 << 14])
+def test_relu_fuses_and_its_lone_backward_gets_a_kernel_on_large_arrays(dtype, size):
+    """relu fuses with its neighbours; alone, its backward g * (x > 0) (two NumPy passes) is a
+    kernel of its own from SINGLE_MIN elements on, not below.  Values as eager's: zeros,
+    negatives, NaN (relu keeps it, its gradient there is 0) and -0.0 included."""
+    from autograd.compiler.numba_backend import SINGLE_MIN
+    rng = np.random.default_rng(size)
+    x0 = rng.standard_normal(size).astype(dtype)
+    x0[:4] = [0.0, -0.0, np.nan, -1.0]
+    w0 = rng.standard_normal(size).astype(dtype)
+
+    def make():
+        x = ag.tensor(x0.copy(), requires_grad=True)
+        w = ag.tensor(w0.copy(), requires_grad=True)
+
+        def step():
+            x.grad = w.grad = None
+            h = ag.relu(x * w + 0.5)           # fused with the product and the sum
+            out = ag.sin(h * 3.0)              # sin: not fusable, ends the run
+            loss = ag.sin(ag.relu(out)).sum()  # relu alone between two sines
+            loss.backward()
+            return loss
+        return x, w, step
+    (xe, we, eager), (xc, wc, plain) = make(), make()
+    compiled = ag.compile(plain, backend="numba")
+    for _ in range(3):
+        want, got = eager(), compiled()
+        assert np.isnan(want.data) == np.isnan(got.data)
+        for mine, expected in ((xc.grad, xe.grad), (wc.grad, we.grad)):
+            assert np.array_equal(np.isnan(mine), np.isnan(expected))
+            _close(np.nan_to_num(mine), np.nan_to_num(expected), dtype)
+    source = compiled.programs[next(iter(compiled.programs))][0].program.source
+    lone = re.findall(r"# (\d+)-\1: fused kernel", source)      # a run of one step
+    assert "fused kernel (numba)" in source
+    assert bool(lone) == (size >= SINGLE_MIN), source

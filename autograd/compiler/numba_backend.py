@@ -24,7 +24,10 @@ from .program import _placeholders
 
 __all__ = ["plan_runs", "available"]
 
-FUSABLE = {"add", "subtract", "multiply", "negative", "tanh", "exp"}
+FUSABLE = {"add", "subtract", "multiply", "negative", "tanh", "exp", "relu"}
+# relu's cached zero (elementwise.relu_zero) is a plain 0 inside a kernel
+_RELU_ZERO = re.compile(r"_relu_zero\([^()]*\)")
+_CALL = re.compile(r"[-+*/>]|np\.\w+\(")       # a formula's NumPy calls: operators, functions
 _LITERAL = re.compile(r"(?<![\w.{])(\d+(?:\.\d+)?)(?![\w.}])")
 _PLACEHOLDER = re.compile(r"^\{(\w+)\}$")
 
@@ -82,7 +85,14 @@ def plan_runs(steps, rules, last: dict, kept: set, meta: dict, names) -> dict:
     names.rows, names.bound, names.buffer_last = {}, set(), {}
 
     def close():
-        if current is not None and sum(len(e) for _, e in current["exprs"]) >= 2:
+        # Worth a kernel from two steps on, or one step making several NumPy calls on large
+        # arrays (relu's backward g * (x > 0): two passes and a bool temporary, one in a
+        # kernel; measured 2-3 % of cnn).  On small ones the kernel's call costs as much as the
+        # calls it replaces (tanh's backward alone on mlp_small's 64 x 16: 3 % slower).
+        if current is not None and (sum(len(e) for _, e in current["exprs"]) >= 2 or (
+                current["type"] is not None and np.prod(current["type"][0]) >= SINGLE_MIN
+                and sum(len(_CALL.findall(_RELU_ZERO.sub("0", f)))
+                        for _, e in current["exprs"] for _, f, _ in e) >= 2)):
             runs[current["start"]] = _emit(current, last, kept, names)
 
     for i, step in enumerate(steps):
@@ -113,6 +123,7 @@ def plan_runs(steps, rules, last: dict, kept: set, meta: dict, names) -> dict:
     return {start: run for start, run in runs.items() if run is not None}
 
 
+SINGLE_MIN = 1 << 14     # elements from which one step of several NumPy calls gets a kernel
 PACK_BYTES = 1 << 20      # outputs packed as rows of one buffer up to this size (see _emit)
 
 
@@ -157,7 +168,8 @@ def _emit(run, last, kept, names):
         return f"x_{inputs[key][0]}"
 
     def text_of(formula, name_of):
-        text = _LITERAL.sub(lambda m: literal(m.group(1)), formula.replace("_np.", "np."))
+        text = _LITERAL.sub(lambda m: literal(m.group(1)),
+                            _RELU_ZERO.sub("0", formula).replace("_np.", "np."))
         if np.dtype(dtype) == np.float32:
             text = text.replace("np.tanh(", "tanh32(")
         return re.sub(r"\{(\w+)\}", lambda m: name_of(m.group(1)), text)
