@@ -25,7 +25,6 @@ from .program import _placeholders
 __all__ = ["plan_runs", "available"]
 
 FUSABLE = {"add", "subtract", "multiply", "negative", "tanh", "exp", "relu"}
-# relu's cached zero (elementwise.relu_zero) is a plain 0 inside a kernel
 _RELU_ZERO = re.compile(r"_relu_zero\([^()]*\)")
 _CALL = re.compile(r"[-+*/>]|np\.\w+\(")       # a formula's NumPy calls: operators, functions
 _LITERAL = re.compile(r"(?<![\w.{])(\d+(?:\.\d+)?)(?![\w.}])")
@@ -66,6 +65,12 @@ def _expressions(step, rules):
     return None
 
 
+def _kernel_text(formula: str) -> str:
+    """A formula as the kernel's scalar code reads it: ``np.`` functions, and relu's cached zero
+    (elementwise.relu_zero) a plain 0."""
+    return _RELU_ZERO.sub("0", formula).replace("_np.", "np.")
+
+
 def _kind(r, meta):
     """(shape, dtype) of an array operand, "scalar" for a Python number, None otherwise."""
     kind, value = r
@@ -91,7 +96,7 @@ def plan_runs(steps, rules, last: dict, kept: set, meta: dict, names) -> dict:
         # calls it replaces (tanh's backward alone on mlp_small's 64 x 16: 3 % slower).
         if current is not None and (sum(len(e) for _, e in current["exprs"]) >= 2 or (
                 current["type"] is not None and np.prod(current["type"][0]) >= SINGLE_MIN
-                and sum(len(_CALL.findall(_RELU_ZERO.sub("0", f)))
+                and sum(len(_CALL.findall(_kernel_text(f)))
                         for _, e in current["exprs"] for _, f, _ in e) >= 2)):
             runs[current["start"]] = _emit(current, last, kept, names)
 
@@ -168,8 +173,7 @@ def _emit(run, last, kept, names):
         return f"x_{inputs[key][0]}"
 
     def text_of(formula, name_of):
-        text = _LITERAL.sub(lambda m: literal(m.group(1)),
-                            _RELU_ZERO.sub("0", formula).replace("_np.", "np."))
+        text = _LITERAL.sub(lambda m: literal(m.group(1)), _kernel_text(formula))
         if np.dtype(dtype) == np.float32:
             text = text.replace("np.tanh(", "tanh32(")
         return re.sub(r"\{(\w+)\}", lambda m: name_of(m.group(1)), text)

@@ -1,5 +1,5 @@
 """numba kernels for the LSTM sequence (LstmSequenceOp) under ag.compile's numba backend: the
-elementwise work of each time step in three loops forward and one backward, where the NumPy rules
+elementwise work of each time step in three kernels forward and one backward, where the NumPy rules
 make about ten and twenty-five calls on (N, H) slices.
 
 The GEMMs and the exponentials stay with NumPy (its SIMD exp is faster than libm's).  Forward,
@@ -8,7 +8,8 @@ them, and both tanh (of g and of the cell) as 2 / (1 + exp(-2x)) - 1, because Nu
 is about 1.6 times as fast as its tanh (8192 gates: 20.7 against 32.8 us).  That tanh is off by
 at most a few units in the last place of 1 near zero, far inside the numba backend's tolerance
 (1e-5 of the largest magnitude in float32).  The loops compute in the arrays' dtype (``one`` and
-``two`` carry it); the backward loop does the NumPy rule's arithmetic in its order.  Imported only by that backend (numba is optional).
+``two`` carry it); the backward loops do the NumPy rule's arithmetic in its order.  Imported only
+by that backend (numba is optional).
 """
 
 from __future__ import annotations
