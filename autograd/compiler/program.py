@@ -421,8 +421,12 @@ class Program:
                 frees.setdefault(i, []).append(buf)
             self.kernels = len(runs)
         codes = {}
-        if not self.fuse and not trace:
-            codes = {i: self._code(step, names, rules) for i, step in enumerate(self.steps)}
+        if not trace:
+            # numba too: the steps its kernels leave to NumPy get buffers (a kernel's line reads
+            # its inputs as views, which keeps them out of buffers; its outputs are its own).
+            inside = {j for i, (end, _, _) in runs.items() for j in range(i + 1, end + 1)}
+            codes = {i: list(runs[i][1]) if i in runs else self._code(step, names, rules)
+                     for i, step in enumerate(self.steps) if i not in inside}
             static = buffers.static_slots(self.steps, self.arg_slots)
             self.buffers, held = buffers.assign(codes, static, kept, last, self.meta, names.ns)
             for i, dead in frees.items():     # a buffer stays held: no ``del`` (a third of
@@ -440,6 +444,7 @@ class Program:
                 continue
             if i in runs:
                 skip_to, code, python = runs[i]
+                code = codes.get(i, code)
                 run_defs = {f"v{k}" for s in self.steps[i:skip_to + 1] for k in s.defines}
                 lines.append(f"    # {i}-{skip_to}: fused kernel (numba)")
                 lines += ["    " + line for line in code]

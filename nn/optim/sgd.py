@@ -76,36 +76,49 @@ class SGD(Optimizer):
 
     def _numba_update(self) -> None:
         """``_update`` as one pass per parameter (sgd_kernels.py) for ag.compile's numba backend;
-        a parameter the kernels do not take (small, not C-contiguous, not float32/float64, no
-        momentum buffer yet) takes ``_update_param``."""
+        a small parameter takes the NumPy update (there the kernel's call costs more than the
+        NumPy update's second pass), and so does one the kernels do not take (not C-contiguous,
+        not float32/float64, no momentum buffer yet)."""
         kernels = _kernels()
         for group in self.param_groups:
-            momentum, dampening, decay = group["momentum"], group["dampening"], group["weight_decay"]
-            # Momentum alone has a kernel of its own (20-50 % faster than the general one).
-            momentum_only = bool(momentum) and not (dampening or decay or group["nesterov"]
-                                                    or group["maximize"])
-            # A NumPy scalar hyperparameter (np.float64(0.1)) makes NumPy compute in its dtype,
-            # not the parameter's: such a group keeps the NumPy update.
-            python_numbers = all(type(group[k]) in (int, float, bool) for k in _NUMBERS)
+            plain = not (group["momentum"] or group["weight_decay"] or group["maximize"])
+            large = []
             for p in group["params"]:
                 d = p.grad
                 if d is None:
                     continue
-                data = p.data
-                buf = self.state[p]["momentum_buffer"] if momentum and p in self.state else None
-                if data.size < kernels.SMALLEST or not python_numbers or not kernels.takes(
-                        data, d, buf, momentum):
-                    self._update_param(p, group)
-                    continue
-                t = data.dtype.type            # NumPy casts a Python number to the array's dtype
-                flat, g = data.reshape(-1), d.reshape(-1)
-                if momentum_only:
-                    kernels.sgd_momentum(flat, g, buf.reshape(-1), t(group["lr"]), t(momentum))
+                if p.data.size >= kernels.SMALLEST:
+                    large.append(p)
+                elif plain:
+                    subtract_scaled(p.data, group["lr"], d)    # _update's plain case
                 else:
-                    kernels.sgd_update(flat, g, flat if buf is None else buf.reshape(-1),
-                                       t(group["lr"]), t(momentum), t(1.0 - dampening), t(decay),
-                                       bool(momentum), bool(dampening), bool(decay),
-                                       bool(group["nesterov"]), bool(group["maximize"]))
+                    self._update_param(p, group)
+            if large:
+                self._numba_group(group, large, kernels)
+
+    def _numba_group(self, group: dict, params: list, kernels) -> None:
+        momentum, dampening, decay = group["momentum"], group["dampening"], group["weight_decay"]
+        # Momentum alone has a kernel of its own (20-50 % faster than the general one).
+        momentum_only = bool(momentum) and not (dampening or decay or group["nesterov"]
+                                                or group["maximize"])
+        # A NumPy scalar hyperparameter (np.float64(0.1)) makes NumPy compute in its dtype, not
+        # the parameter's: such a group keeps the NumPy update.
+        python_numbers = all(type(group[k]) in (int, float, bool) for k in _NUMBERS)
+        for p in params:
+            data, d = p.data, p.grad
+            buf = self.state[p]["momentum_buffer"] if momentum and p in self.state else None
+            if not python_numbers or not kernels.takes(data, d, buf, momentum):
+                self._update_param(p, group)
+                continue
+            t = data.dtype.type                # NumPy casts a Python number to the array's dtype
+            flat, g = data.reshape(-1), d.reshape(-1)
+            if momentum_only:
+                kernels.sgd_momentum(flat, g, buf.reshape(-1), t(group["lr"]), t(momentum))
+            else:
+                kernels.sgd_update(flat, g, flat if buf is None else buf.reshape(-1),
+                                   t(group["lr"]), t(momentum), t(1.0 - dampening), t(decay),
+                                   bool(momentum), bool(dampening), bool(decay),
+                                   bool(group["nesterov"]), bool(group["maximize"]))
 
 
 _NUMBERS = ("lr", "momentum", "dampening", "weight_decay")
