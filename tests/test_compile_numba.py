@@ -213,11 +213,13 @@ SGD_SETTINGS = [dict(), dict(momentum=0.9), dict(momentum=0.9, dampening=0.25),
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("settings", SGD_SETTINGS, ids=lambda s: ",".join(s) or "plain")
-def test_sgd_kernel_gives_the_numpy_update_bit_for_bit(dtype, settings, monkeypatch):
+@pytest.mark.parametrize("smallest", [1, 13], ids=["all-kernels", "small-ones-numpy"])
+def test_sgd_kernel_gives_the_numpy_update_bit_for_bit(dtype, settings, smallest, monkeypatch):
     """SGD._numba_update (sgd_kernels.py) against _update over 6 steps of made-up gradients: a
     matrix, a vector, a transposed (not C-contiguous) parameter and one without a gradient,
-    which take the NumPy update or none.  (Kernels take parameters of every size here.)"""
-    monkeypatch.setattr("nn.optim.sgd_kernels.SMALLEST", 1)
+    which take the NumPy update or none.  The kernels' size threshold is lowered so that they
+    take every parameter, or only the 15-element one (the rest take the NumPy update)."""
+    monkeypatch.setattr("nn.optim.sgd_kernels.SMALLEST", smallest)
     rng = np.random.default_rng(5)
     shapes = [(4, 3), (7,), (3, 5), (2,)]
 
@@ -348,3 +350,31 @@ def test_relu_fuses_and_its_lone_backward_gets_a_kernel_on_large_arrays(dtype, s
     lone = re.findall(r"# (\d+)-\1: fused kernel", source)      # a run of one step
     assert "fused kernel (numba)" in source
     assert bool(lone) == (size >= SINGLE_MIN), source
+
+
+def test_the_steps_numba_leaves_to_numpy_get_output_buffers():
+    """A small tanh MLP has no run worth a kernel: its program is the numpy backend's, buffers
+    included, and it trains as eager does."""
+    def make():
+        rng = np.random.default_rng(3)
+        model = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1))
+        for p in model.parameters():
+            p.data[...] = rng.standard_normal(p.shape).astype(np.float32)
+        return model, nn.optim.SGD(model.parameters(), lr=0.05)
+    rng = np.random.default_rng(4)
+    xs = [ag.Tensor(rng.standard_normal((16, 2)).astype(np.float32)) for _ in range(5)]
+    (me, oe), (mc, oc), (mt, ot) = make(), make(), make()
+    compiled = ag.compile(lambda x: _mean_square_step(mc, oc, x)(), backend="numba")
+    numpy_twin = ag.compile(lambda x: _mean_square_step(mt, ot, x)())
+    for x in xs[:3]:
+        numpy_twin(x)
+    for x in xs:
+        want, got = _mean_square_step(me, oe, x)(), compiled(x)
+        _close(got.data, want.data, np.float32)
+        for p, q in zip(mc.parameters(), me.parameters()):
+            _close(p.data, q.data, np.float32)
+            _close(p.grad, q.grad, np.float32)
+    program = next(iter(compiled.programs.values()))[0].program
+    twin = next(iter(numpy_twin.programs.values()))[0].program
+    assert program.kernels == 0 and program.buffers
+    assert program.source == twin.source        # the same lines, written into the same buffers
