@@ -495,3 +495,24 @@ def test_a_numpy_float64_scalar_in_a_float32_run_promotes_as_numpy_does():
     def fn(x0):
         return [x0 * np.float64(1.1), x0 * 2.0]
     _compare(_forward(fn), np.float32)
+
+
+def test_packed_rows_are_bound_only_where_python_reads_them(kernel_cache):
+    """chain's shape: the backward kernel takes the forward's packed buffer whole, so rows
+    no Python line reads get no name (their views cost most of a small replay); rows that an
+    op NumPy runs reads (two sums here, one of them of a saved middle value) are bound."""
+    def make(dtype):
+        x0 = ag.tensor(np.linspace(0.3, 0.9, 8).astype(dtype), requires_grad=True)
+
+        def step():
+            x0.grad = None
+            x, saved = _saved_chain(x0, 30)
+            loss = x.sum() + saved[11].sum()
+            loss.backward()
+            return [loss, x, saved[3]]
+        return [x0], step
+    compiled = _compare(make, np.float64)
+    source = next(iter(compiled.programs.values()))[0].program.source
+    unpacked = re.findall(r"^    ((?:v\d+, )+)= _B\d+$", source, re.M)
+    indexed = re.findall(r"^    v\d+ = _B\d+\[\d+\]$", source, re.M)
+    assert not unpacked and len(indexed) == 3          # the two summed rows and a returned one

@@ -377,6 +377,39 @@ def _loop(stmts, live, packed, operands_of, start, p, reps):
     return each, plan
 
 
+_UNPACK = re.compile(r"^    ((?:v\d+, )+)= (_B\d+)$")
+_SLOT_NAME = re.compile(r"\bv\d+\b")
+
+
+def bind_read_rows(lines: list[str]) -> list[str]:
+    """The program's lines with each packed kernel's outputs bound to names only where a line
+    reads them: a later kernel takes the buffer whole, so chain's forward kernel had 126 row
+    views made (and deleted) at every replay for the one row the sum reads.  A name that any
+    other line mentions (a comment too) is kept; most rows read: the unpacking stays as is."""
+    read = set()
+    for line in lines:
+        if not line.startswith("    del ") and not _UNPACK.match(line):
+            read.update(_SLOT_NAME.findall(line))
+    out, dropped = [], set()
+    for line in lines:
+        m = _UNPACK.match(line)
+        if m:
+            slots = m.group(1).split(", ")[:-1]
+            keep = [(j, v) for j, v in enumerate(slots) if v in read]
+            if 2 * len(keep) > len(slots):
+                out.append(line)
+                continue
+            dropped.update(v for v in slots if v not in read)
+            out += [f"    {v} = {m.group(2)}[{j}]" for j, v in keep]
+        elif line.startswith("    del ") and dropped:
+            rest = [v for v in line[len("    del "):].split(", ") if v not in dropped]
+            if rest:
+                out.append("    del " + ", ".join(rest))
+        else:
+            out.append(line)
+    return out
+
+
 def rows_of(rows: dict, buf: str) -> int:
     return next(n for b, _, _, n in rows.values() if b == buf)
 

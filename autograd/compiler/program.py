@@ -463,6 +463,8 @@ class Program:
             if dead and not trace:
                 lines.append(f"    del {', '.join(sorted(dead))}")
         lines.append(f"    return {out_expr}")
+        if runs:
+            lines = numba_backend.bind_read_rows(lines)
         source = "\n".join(lines) + "\n"
         ns = names.ns
         exec(compile(source, "<ag.compile program>", "exec"), ns)
