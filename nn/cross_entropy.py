@@ -22,7 +22,8 @@ from autograd.ops.normalize import Softmax as _SoftmaxOp, log_softmax
 
 from .layers.activation import exp_or_zero
 
-__all__ = ["cross_entropy", "nll_loss", "CrossEntropyOp", "NllOp", "class_targets", "one_hot_array"]
+__all__ = ["cross_entropy", "nll_loss", "CrossEntropyOp", "NllOp", "class_targets",
+           "check_class_range", "one_hot_array"]
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -73,12 +74,29 @@ def class_targets(name: str, input: Tensor, target, ignore_index: int | None = N
         if mask.any():
             ignored = mask
             target = np.where(mask, 0, target)
-    classes = input.shape[axis]
-    if target.size and (target.min() < 0 or target.max() >= classes):
-        bad = target[(target < 0) | (target >= classes)].reshape(-1)[0]
-        raise ValueError(f"{name}: class target {int(bad)} is out of range for {classes} classes "
-                         f"(input shape {input.shape}, target shape {target.shape})")
+    check_class_range(name, target, input.shape[axis], input.shape)
     return target.astype(np.intp, copy=False), axis, ignored
+
+
+def check_class_range(name: str, target: np.ndarray, classes: int, input_shape,
+                      ignore_index: int | None = None) -> None:
+    """Raise naming the first class target outside [0, classes).  The ops that pick by target
+    check too, since a compiled step's replay runs them on new targets without class_targets:
+    an index out of range would pick from a neighbouring row, a negative one wrap around."""
+    if not target.size:
+        return
+    if target.dtype == np.intp:         # negatives as unsigned are huge: one reduction, not two
+        if target.view(np.uintp).max() < classes:
+            return
+    elif target.min() >= 0 and target.max() < classes:
+        return
+    bad = int(target[(target < 0) | (target >= classes)].reshape(-1)[0])
+    hint = ""
+    if ignore_index is not None and bad == ignore_index:
+        hint = (f"; {bad} is the ignore_index, and this compiled step was captured with no "
+                f"ignored targets: capture it with one, or call the plain function")
+    raise ValueError(f"{name}: class target {bad} is out of range for {classes} classes "
+                     f"(input shape {tuple(input_shape)}, target shape {target.shape}){hint}")
 
 
 def _class_weight(name: str, weight, classes: int, dtype) -> np.ndarray | None:
@@ -113,7 +131,8 @@ class CrossEntropyOp(Op):
     name = "cross_entropy"
     save_inputs = True
 
-    def forward(self, x, target, axis):
+    def forward(self, x, target, axis, ignore_index=None):
+        check_class_range(self.name, target, x.shape[axis], x.shape, ignore_index)
         self.target, self.axis = target, axis
         z = x - x.max(axis=axis, keepdims=True)
         log_probs = z - np.log(exp_or_zero(z).sum(axis=axis, keepdims=True))
@@ -140,7 +159,8 @@ class CrossEntropy2dOp(CrossEntropyOp):
     two): loss = scale * sum_i loss_i;  d loss / d x_i = scale * (softmax(x_i) - onehot(t_i))"""
     name = "cross_entropy"
 
-    def forward(self, x, target, axis, scale):
+    def forward(self, x, target, axis, scale, ignore_index=None):
+        check_class_range(self.name, target, x.shape[1], x.shape, ignore_index)
         self.target, self.axis, self.scale = target, axis, scale
         n, classes = x.shape
         # Row maxima and sums of short rows are slow NumPy reductions (7 and 5 us at 128 x 10
@@ -188,6 +208,7 @@ class NllOp(Op):
     name = "nll_loss"
 
     def forward(self, x, target, axis):
+        check_class_range(self.name, target, x.shape[axis], x.shape)
         self.target, self.axis, self.classes = target, axis, x.shape[axis]
         return -np.squeeze(np.take_along_axis(x, np.expand_dims(target, axis), axis), axis)
 
@@ -255,8 +276,10 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
             ignored, ignore_index, target), None, ignore_index, reduction)
     if input.ndim == 2 and reduction != "none" and len(target):
         scale = 1.0 / len(target) if reduction == "mean" else 1.0
-        return apply(CrossEntropy2dOp, input, target=target, axis=axis, scale=scale)
-    return _reduce(apply(CrossEntropyOp, input, target=target, axis=axis), reduction)
+        return apply(CrossEntropy2dOp, input, target=target, axis=axis, scale=scale,
+                     ignore_index=ignore_index)
+    return _reduce(apply(CrossEntropyOp, input, target=target, axis=axis,
+                         ignore_index=ignore_index), reduction)
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = -100,

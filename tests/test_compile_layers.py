@@ -115,3 +115,54 @@ def test_losses_replay_bitwise(loss):
         ag.manual_seed(0)
         return _step(nn.Sequential(nn.Linear(4, 2)), fn)
     assert run_or_refused(make, batches), f"{loss} was refused by ag.compile"
+
+
+class _PaddedEmbed(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(6, 4, padding_idx=0)
+        self.out = nn.Linear(4, 3)
+
+    def forward(self, tokens):
+        return self.out(self.embed(tokens).mean(axis=1))
+
+
+def test_embedding_padding_rows_replay_when_they_first_appear_after_capture():
+    """The padding row gets no gradient at every call: it is absent at capture and verification
+    and present later (the mask was once a NumPy branch the replay never re-took)."""
+    batches = [(np.array([[1, 2, 3], [4, 5, 1]]), np.array([0, 2])),
+               (np.array([[2, 3, 4], [5, 1, 2]]), np.array([1, 0])),
+               (np.array([[0, 1, 0], [3, 0, 5]]), np.array([2, 1])),
+               (np.array([[4, 4, 0], [-6, 2, 1]]), np.array([0, 0]))]   # -6: row 0 as well
+
+    def make():
+        ag.manual_seed(0)
+        return _step(_PaddedEmbed(), F.cross_entropy)
+    run_both(make, batches)
+    step, model, _ = make()
+    compiled = ag.compile(step)
+    for x, y in batches:
+        compiled(x, y)
+        assert not model.embed.weight.grad[0].any()
+
+
+@pytest.mark.parametrize("loss_of,name", [
+    (F.cross_entropy, "cross_entropy"),
+    (lambda x, y: F.cross_entropy(x, y, reduction="none").sum(), "cross_entropy"),
+    (lambda x, y: F.nll_loss(F.log_softmax(x, 1), y), "nll_loss")],
+    ids=["mean", "none", "nll"])
+@pytest.mark.parametrize("bad", [3, -1, -100])
+def test_a_class_target_out_of_range_raises_at_replay_too(loss_of, name, bad):
+    """Eager refuses a target outside [0, C); a replay runs the op on the new targets, and
+    without the op's own check it would pick from a neighbouring row (or wrap around)."""
+    step, model, opt = _step(nn.Linear(4, 3), loss_of)
+    compiled = ag.compile(step)
+    x = RNG.standard_normal((5, 4)).astype(np.float32)
+    for _ in range(3):
+        compiled(x, RNG.integers(0, 3, 5))
+    with pytest.raises(ValueError, match=f"{name}: class target {bad} is out of range for 3 "
+                                         f"classes") as err:
+        compiled(x, np.array([0, 1, bad, 2, 0]))
+    assert ("ignore_index" in str(err.value)) == (bad == -100 and name == "cross_entropy")
+    loss = compiled(x, np.array([0, 1, 2, 2, 0]))          # the program still replays
+    assert np.isfinite(loss.item())

@@ -32,10 +32,13 @@ def embedding(input, weight, padding_idx: int | None = None) -> Tensor:
     idx = _indices("embedding", input, num)
     out = weight[idx]
     if padding_idx is not None and isinstance(weight, Tensor) and weight.requires_grad:
-        pad = idx == padding_idx % num
-        if pad.any():
-            # the same values everywhere; only the non-padding positions carry a gradient
-            out = ag.where(pad[..., None], weight.detach()[idx], out)
+        # The same values everywhere; only the non-padding positions carry a gradient.  The
+        # mask is a tensor op and the where taken always (no branch on whether the padding row
+        # occurs): a compiled step replays both on each call's indices.
+        pad = ag.Tensor(idx) % num == padding_idx % num
+        with ag.no_grad():
+            frozen = weight[idx]
+        out = ag.where(pad[..., None], frozen, out)
     return out
 
 
