@@ -303,3 +303,35 @@ def test_spiral_trains_the_same_with_compile(capsys):
                                       compiled))
     assert histories[0] == histories[1]
     assert "speed-up" in capsys.readouterr().out
+
+
+def test_a_detached_parameter_is_read_live_at_replay():
+    """``w.detach()`` shares the parameter's array: the optimizer's in-place update is not a
+    change the program missed, and a replay reads the parameter itself (also after its
+    ``.data`` is rebound between calls)."""
+    def make():
+        ag.manual_seed(0)
+        lin = nn.Linear(3, 2)
+        opt = nn.optim.SGD(lin.parameters(), lr=0.1, momentum=0.5)
+
+        def step(x):
+            opt.zero_grad()
+            loss = (lin(x) ** 2).mean() + (lin.weight.detach() * lin.weight).sum() * 0.1
+            loss.backward()
+            opt.step()
+            return loss
+        return step, lin, opt
+    xs = [np.random.default_rng(i).standard_normal((4, 3)).astype(np.float32) for i in range(6)]
+    runs = []
+    for compiled in (False, True):
+        step, lin, opt = make()
+        run = ag.compile(step) if compiled else step
+        out = []
+        for i, x in enumerate(xs):
+            if i == 4:
+                lin.weight.data = lin.weight.data * 0.5      # rebound: the same shape
+            out.append((run(x).data.tobytes(), state_of(lin, opt)))
+        runs.append(out)
+    for (le, se), (lc, sc) in zip(*runs):
+        assert le == lc
+        assert_same_state(se, sc)

@@ -58,6 +58,7 @@ class Recorder:
         self.nslots = 0
         self.node_of: dict[int, int] = {}
         self.tensors: dict[int, TensorInfo] = {}
+        self.detached: dict[int, Tensor] = {}      # id(t.detach()) -> t, of tensors read live
         self.modules: dict[int, object] = {}
         self.items: list[tuple[int, str]] = []
         self.lowered_calls: list[tuple[str, object, object]] = []   # (name, guard, state)
@@ -100,7 +101,15 @@ class Recorder:
         self.steps.append(step)
         return step
 
+    def detach(self, out: Tensor, source: Tensor) -> None:
+        """``out = source.detach()``: the same array, so a replay reads ``source.data`` for it
+        (a parameter the step's optimizer updates in place, or rebinds between calls)."""
+        if id(source.data) not in self.slot_of:          # a computed value is found by its array
+            self.detached[id(out)] = self.detached.get(id(source), source)
+            self.keep.append(out)
+
     def see(self, tensor: Tensor) -> TensorInfo:
+        tensor = self.detached.get(id(tensor), tensor)
         info = self.tensors.get(id(tensor))
         if info is None:
             i = self.arg_tensors.get(id(tensor))
@@ -118,7 +127,7 @@ class Recorder:
             info = self.see(tensor)
             if info.ref[0] == "A":
                 return ("v", self.arg_slots[info.ref[1]])
-            return ("t", tensor)
+            return ("t", info.tensor)
         if isinstance(a, np.ndarray):
             return self.constant_array(a, op_name, convert)
         return ("c", a)

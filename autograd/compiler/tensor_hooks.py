@@ -1,6 +1,6 @@
 """Tensor methods that work on ``.data`` without an op (comparisons, in-place updates, item,
-bool): while a step is being captured they are wrapped so that the recorder sees them.  Installed
-only for the length of one capture; the eager path never runs these wrappers."""
+bool, detach): while a step is being captured they are wrapped so that the recorder sees them.
+Installed only for the length of one capture; the eager path never runs these wrappers."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ __all__ = ["installed"]
 # What Tensor has of these (in place through _inplace is newer than the rest), and whether the
 # class defines each itself or inherits it (restoring must not leave a copy on the class).
 _ORIGINAL = {name: getattr(Tensor, name)
-             for name in ("item", "__bool__", "_compare", "_inplace", "__setitem__")
+             for name in ("item", "__bool__", "_compare", "_inplace", "__setitem__", "detach")
              if hasattr(Tensor, name)}
 _OWN = {name for name in _ORIGINAL if name in Tensor.__dict__}
 
@@ -68,8 +68,16 @@ def _setitem(self, index, value):
     rec.in_place("setitem", None, target, operand, where)
 
 
+def _detach(self):
+    out = _ORIGINAL["detach"](self)
+    rec = recording()
+    if rec is not None:
+        rec.detach(out, self)
+    return out
+
+
 _WRAPPERS = {"item": _item, "__bool__": _bool, "_compare": _compare, "_inplace": _inplace,
-             "__setitem__": _setitem}
+             "__setitem__": _setitem, "detach": _detach}
 
 
 @contextmanager
