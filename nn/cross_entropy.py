@@ -188,6 +188,24 @@ class CrossEntropy2dOp(CrossEntropyOp):
         onehot = one_hot_array(self.target, 1, x.shape[1], x.dtype)
         return (probs - onehot) * scale
 
+    # ag.compile's numba backend: one kernel each way (cross_entropy_kernels.py).
+    def numba_forward(self, x, target, axis, scale, ignore_index=None):
+        if x.dtype not in (np.float32, np.float64) or target.dtype != np.intp:
+            return self.forward(x, target, axis, scale, ignore_index)
+        from .cross_entropy_kernels import forward
+        check_class_range(self.name, target, x.shape[1], x.shape, ignore_index)
+        self.target, self.axis, self.scale = target, axis, scale
+        self.probs = np.empty_like(x, order="C")
+        return np.asarray(forward(x, target, self.probs) * scale, dtype=x.dtype)
+
+    def numba_backward(self, g):
+        if "picks" in self.__dict__ or isinstance(self.inputs[0], Tensor):
+            return self.backward(g)         # made by the rules' forward, or a second order
+        from .cross_entropy_kernels import backward
+        grad = np.empty_like(self.probs)
+        backward(self.probs, self.target, self.probs.dtype.type(g * self.scale), grad)
+        return grad
+
 
 _ROW_STARTS: dict = {}
 

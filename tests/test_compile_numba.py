@@ -378,3 +378,62 @@ def test_the_steps_numba_leaves_to_numpy_get_output_buffers():
     twin = next(iter(numpy_twin.programs.values()))[0].program
     assert program.kernels == 0 and program.buffers
     assert program.source == twin.source        # the same lines, written into the same buffers
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cross_entropy_kernels_give_the_numpy_rules_values(dtype):
+    """cross_entropy_kernels.py against CrossEntropy2dOp's rules: rows of logits +-1e4 (exp
+    underflows to 0), a row with NaN (NaN loss, NaN row of the gradient), and the range check."""
+    from nn.cross_entropy import CrossEntropy2dOp
+    rng = np.random.default_rng(8)
+    for rows, classes in ((16, 10), (5, 3), (1, 40)):
+        x = (rng.standard_normal((rows, classes)) * 3).astype(dtype)
+        x[0, :2] = (1e4, -1e4)
+        target = rng.integers(0, classes, rows).astype(np.intp)
+        rules, kernels = (object.__new__(CrossEntropy2dOp) for _ in range(2))
+        rules.inputs = kernels.inputs = (x,)
+        with np.errstate(under="ignore"):
+            want = rules.forward(x, target, 1, 1.0 / rows)
+        got = kernels.numba_forward(x, target, 1, 1.0 / rows)
+        assert got.dtype == want.dtype == dtype and got.shape == ()
+        _close(got, want, dtype)
+        g = np.asarray(0.7, dtype)
+        want_g, got_g = rules.backward(g), kernels.numba_backward(g)
+        assert got_g.dtype == dtype
+        _close(got_g, want_g, dtype)
+    x[-1, 1] = np.nan
+    with np.errstate(invalid="ignore"):
+        want = rules.forward(x, target, 1, 1.0)
+    got = kernels.numba_forward(x, target, 1, 1.0)
+    assert np.isnan(got) and np.isnan(want)
+    assert np.isnan(kernels.numba_backward(g)[-1]).all()
+    with pytest.raises(ValueError, match="class target 40 is out of range for 40 classes"):
+        kernels.numba_forward(x, np.array([40], np.intp), 1, 1.0)
+
+
+def test_a_classifier_step_uses_the_cross_entropy_kernels_and_matches_eager():
+    def make():
+        ag.manual_seed(2)
+        model = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 4))
+        return model, nn.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    rng = np.random.default_rng(9)
+    batches = [(rng.standard_normal((12, 6)).astype(np.float32), rng.integers(0, 4, 12))
+               for _ in range(5)]
+    (me, oe), (mc, oc) = make(), make()
+
+    def step_of(model, opt):
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+        return step
+    eager, compiled = step_of(me, oe), ag.compile(step_of(mc, oc), backend="numba")
+    for x, y in batches:
+        _close(compiled(x, y).data, eager(x, y).data, np.float32)
+        for p, q in zip(mc.parameters(), me.parameters()):
+            _close(p.data, q.data, np.float32)
+            _close(p.grad, q.grad, np.float32)
+    source = next(iter(compiled.programs.values()))[0].program.source
+    assert ".numba_forward(" in source and ".numba_backward(" in source
