@@ -97,6 +97,15 @@ def one_axis(name: str, axis, dim, default=None):
     return default if axis is None else axis
 
 
+def _inspected(fn, *args, **kwargs):
+    from .ops.routing import inspected      # recorded under ag.compile: replays compute it anew
+    return inspected(fn, *args, **kwargs)
+
+
+def _descending_order(a, axis):
+    return np.argsort(-a, axis=axis, kind="stable")
+
+
 def _index_tensor(data):
     return _tensor()._make(np.asarray(data), None)
 
@@ -117,10 +126,10 @@ def extreme(x, name, axis, keepdims, dim, keepdim):
         raise TypeError(f"{name}: dim= takes one axis (PyTorch's {name} returns values and indices "
                         f"along one dimension); use axis= for several")
     axis = _axis(axis, x.ndim, name)
-    index = (np.argmax if name == "max" else np.argmin)(x.data, axis=axis, keepdims=True)
+    index = _inspected(np.argmax if name == "max" else np.argmin, x, axis=axis, keepdims=True)
     values = _along(x, index, axis)   # the gradient goes to the returned index, as in PyTorch
     if not keep:
-        values, index = ops.squeeze(values, axis), np.squeeze(index, axis)
+        values, index = ops.squeeze(values, axis), _inspected(np.squeeze, index, axis)
     return values_indices(values, _index_tensor(index))
 
 
@@ -147,7 +156,7 @@ def spread(x, name, axis, keepdims, ddof, dim, keepdim, correction, unbiased):
 def arg_extreme(x, fn, name, axis, keepdims, dim, keepdim):
     axis, keep, _ = axes(name, axis, keepdims, dim, keepdim)
     try:
-        return _index_tensor(fn(x.data, axis=axis, keepdims=keep))
+        return _index_tensor(_inspected(fn, x, axis=axis, keepdims=keep))
     except (ValueError, TypeError) as err:
         raise type(err)(f"{name}: {err} (input shape {x.shape})") from None
 
@@ -166,7 +175,8 @@ def sort(x, axis, kind, dim, descending):
         x._inplace(lambda data, _, out: out.sort(axis=ax, kind=kind), None, "sort")
         return None
     ax = _axis(one_axis("sort", axis, dim, -1), x.ndim, "sort")
-    order = np.argsort(-x.data if descending else x.data, axis=ax, kind="stable")
+    order = (_inspected(_descending_order, x, ax) if descending else
+             _inspected(np.argsort, x, axis=ax, kind="stable"))
     values = _along(x, order, ax)
     return values_indices(values, _index_tensor(order)) if dim is not None else values
 
@@ -178,11 +188,11 @@ def median(x, axis, keepdims, dim, keepdim):
     if not torch:
         return _ops().median(x, axis=axis, keepdims=keep)
     ax = _axis(axis, x.ndim, "median")
-    order = np.argsort(x.data, axis=ax, kind="stable")
-    middle = np.take(order, [(x.shape[ax] - 1) // 2], axis=ax)
+    order = _inspected(np.argsort, x, axis=ax, kind="stable")
+    middle = _inspected(np.take, order, [(x.shape[ax] - 1) // 2], axis=ax)
     values = _along(x, middle, ax)
     if not keep:
-        values, middle = _ops().squeeze(values, ax), np.squeeze(middle, ax)
+        values, middle = _ops().squeeze(values, ax), _inspected(np.squeeze, middle, ax)
     return values_indices(values, _index_tensor(middle))
 
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograd import Tensor
+from autograd import CompileError, Tensor
 from autograd.engine import Op, apply, dispatch
+from autograd.ops.routing import inspected
 from autograd.ops.normalize import Softmax as _SoftmaxOp, log_softmax
 
 from .layers.activation import exp_or_zero
@@ -70,12 +71,20 @@ def class_targets(name: str, input: Tensor, target, ignore_index: int | None = N
                          f"{expected}, got {target.shape}")
     ignored = None
     if ignore_index is not None and target.size:
-        mask = target == ignore_index
-        if mask.any():
-            ignored = mask
-            target = np.where(mask, 0, target)
+        # The branch is taken at capture (a replay meeting ignored targets when the capture met
+        # none is refused by the ops, check_class_range); the ignored path's arrays are
+        # inspections, which a compiled step's replay computes again from its targets.
+        if (target == ignore_index).any():
+            ignored = inspected(np.equal, target, ignore_index)
+            target = inspected(np.where, ignored, 0, target)
     check_class_range(name, target, input.shape[axis], input.shape)
-    return target.astype(np.intp, copy=False), axis, ignored
+    if target.dtype != np.intp:
+        target = inspected(_as_intp, target)
+    return target, axis, ignored
+
+
+def _as_intp(target: np.ndarray) -> np.ndarray:
+    return target.astype(np.intp)
 
 
 def check_class_range(name: str, target: np.ndarray, classes: int, input_shape,
@@ -85,18 +94,22 @@ def check_class_range(name: str, target: np.ndarray, classes: int, input_shape,
     an index out of range would pick from a neighbouring row, a negative one wrap around."""
     if not target.size:
         return
+    if ignore_index is not None and 0 <= ignore_index < classes and (target == ignore_index).any():
+        raise CompileError(f"{name}: class target {ignore_index} is the ignore_index, and this "
+                           f"compiled step was captured with no ignored targets: capture it "
+                           f"with one, or call the plain function")
     if target.dtype == np.intp:         # negatives as unsigned are huge: one reduction, not two
         if target.view(np.uintp).max() < classes:
             return
     elif target.min() >= 0 and target.max() < classes:
         return
     bad = int(target[(target < 0) | (target >= classes)].reshape(-1)[0])
-    hint = ""
     if ignore_index is not None and bad == ignore_index:
-        hint = (f"; {bad} is the ignore_index, and this compiled step was captured with no "
-                f"ignored targets: capture it with one, or call the plain function")
+        raise CompileError(f"{name}: class target {bad} is the ignore_index, and this compiled "
+                           f"step was captured with no ignored targets: capture it with one, or "
+                           f"call the plain function")
     raise ValueError(f"{name}: class target {bad} is out of range for {classes} classes "
-                     f"(input shape {tuple(input_shape)}, target shape {target.shape}){hint}")
+                     f"(input shape {tuple(input_shape)}, target shape {target.shape})")
 
 
 def _class_weight(name: str, weight, classes: int, dtype) -> np.ndarray | None:
@@ -107,6 +120,11 @@ def _class_weight(name: str, weight, classes: int, dtype) -> np.ndarray | None:
         raise ValueError(f"{name}: weight must have one entry per class, shape ({classes},), "
                          f"got {w.shape}")
     return w.astype(dtype, copy=False)
+
+
+def _zero_where(mask: np.ndarray, values: np.ndarray, dtype) -> np.ndarray:
+    """``values`` (broadcast to the mask) with 0 where ``mask`` holds, in ``dtype``."""
+    return np.where(mask, 0, values).astype(dtype)
 
 
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
@@ -225,8 +243,8 @@ class NllOp(Op):
     """loss_i = -x_i[t_i];  d loss_i / d x_i = -onehot(t_i)"""
     name = "nll_loss"
 
-    def forward(self, x, target, axis):
-        check_class_range(self.name, target, x.shape[axis], x.shape)
+    def forward(self, x, target, axis, ignore_index=None):
+        check_class_range(self.name, target, x.shape[axis], x.shape, ignore_index)
         self.target, self.axis, self.classes = target, axis, x.shape[axis]
         return -np.squeeze(np.take_along_axis(x, np.expand_dims(target, axis), axis), axis)
 
@@ -244,21 +262,25 @@ def _weighted_nll(name, log_probs: Tensor, target, weight, ignore_index, reducti
     target, axis, ignored = class_targets(name, log_probs, target, ignore_index)
     classes = log_probs.shape[axis]
     w = _class_weight(name, weight, classes, log_probs.dtype)
-    per_sample = np.ones(target.shape, log_probs.dtype) if w is None else w[target]
+    # The per-sample weights are inspections of the targets: replays compute them anew.
+    per_sample = (np.ones(target.shape, log_probs.dtype) if w is None else
+                  inspected(np.take, w, target))
     if ignored is not None:
-        per_sample = np.where(ignored, 0, per_sample).astype(log_probs.dtype)
+        per_sample = inspected(_zero_where, ignored, per_sample, log_probs.dtype)
     plain = w is None and ignored is None
-    loss = apply(NllOp, log_probs, target=target, axis=axis)
+    loss = apply(NllOp, log_probs, target=target, axis=axis,
+                 ignore_index=None if ignored is not None else ignore_index)
     if not plain:
         loss = loss * per_sample
     if label_smoothing:
         wc = np.ones(classes, log_probs.dtype) if w is None else w
         smooth = -(log_probs * _along(wc, axis, log_probs.ndim)).sum(axis=axis)
         if ignored is not None:
-            smooth = smooth * (~ignored).astype(log_probs.dtype)
+            smooth = smooth * inspected(_zero_where, ignored, np.ones((), log_probs.dtype),
+                                        log_probs.dtype)
         loss = (1 - label_smoothing) * loss + (label_smoothing / classes) * smooth
     if reduction == "mean" and not plain:
-        return loss.sum() / per_sample.sum()
+        return loss.sum() / inspected(np.sum, per_sample)
     return _reduce(loss, reduction)
 
 
@@ -290,8 +312,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
                              target, weight, ignore_index, reduction, label_smoothing)
     target, axis, ignored = class_targets("cross_entropy", input, target, ignore_index)
     if ignored is not None:
-        return _weighted_nll("cross_entropy", log_softmax(input, axis), np.where(
-            ignored, ignore_index, target), None, ignore_index, reduction)
+        return _weighted_nll("cross_entropy", log_softmax(input, axis), inspected(
+            np.where, ignored, ignore_index, target), None, ignore_index, reduction)
     if input.ndim == 2 and reduction != "none" and len(target):
         scale = 1.0 / len(target) if reduction == "mean" else 1.0
         return apply(CrossEntropy2dOp, input, target=target, axis=axis, scale=scale,

@@ -69,6 +69,11 @@ class BinaryCrossEntropyOp(Op):
     save_inputs = True
 
     def forward(self, p, t):
+        # Checked here, not before the op: a compiled step's replay runs the op on new inputs.
+        if p.size and not np.all((p >= 0) & (p <= 1) | np.isnan(p)):
+            raise ValueError(f"binary_cross_entropy: input (shape {p.shape}) must hold "
+                             f"probabilities in [0, 1]; use binary_cross_entropy_with_logits for "
+                             f"logits")
         return -(t * _clamped_log(p) + (1 - t) * _clamped_log(1 - p))
 
     def backward(self, g):
@@ -164,11 +169,6 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     """-w (t log p + (1-t) log(1-p)) for probabilities p, finite at p = 0 and 1 (logs >= -100)"""
     check_common("binary_cross_entropy", weight, size_average, reduce, reduction)
     input, target = _pair("binary_cross_entropy", input, target, reduction)
-    p = input.data
-    if p.size and not np.all((p >= 0) & (p <= 1) | np.isnan(p)):
-        raise ValueError(f"binary_cross_entropy: input (shape {input.shape}) must hold "
-                         f"probabilities in [0, 1]; use binary_cross_entropy_with_logits for "
-                         f"logits")
     loss = apply(BinaryCrossEntropyOp, input, target)
     return _reduce(_weighted("binary_cross_entropy", loss, weight), reduction)
 

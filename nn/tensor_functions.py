@@ -12,6 +12,7 @@ import numpy as np
 
 import autograd as ag
 from autograd import Tensor
+from autograd.ops.routing import inspected
 
 __all__ = ["one_hot", "pad", "pad_indices", "normalize", "cosine_similarity"]
 
@@ -27,11 +28,20 @@ def one_hot(tensor, num_classes: int = -1) -> Tensor:
     if idx.dtype.kind not in "iu":
         raise TypeError(f"one_hot: expects integer class values, got dtype {idx.dtype}")
     if num_classes == -1:
+        from autograd.compiler.protocol import recording
+        rec = recording()
+        if rec is not None:   # the width would be the capture's: refused on data, as bool() is
+            rec.value_read("one_hot(num_classes=-1)", [tensor])
         num_classes = int(idx.max()) + 1 if idx.size else 0
+    # An inspection: a compiled step's replay makes (and checks) it from each call's classes.
+    return Tensor._make(inspected(_one_hot, tensor, num_classes), None)
+
+
+def _one_hot(idx: np.ndarray, num_classes: int) -> np.ndarray:
     if idx.size and (idx.min() < 0 or idx.max() >= num_classes):
         raise ValueError(f"one_hot: class values must be in [0, {num_classes}), got min "
                          f"{idx.min()} and max {idx.max()} (shape {idx.shape})")
-    return Tensor((idx[..., None] == np.arange(num_classes)).astype(np.int64))
+    return (idx[..., None] == np.arange(num_classes)).astype(np.int64)
 
 
 def pad_indices(size: int, before: int, after: int, mode: str) -> np.ndarray:

@@ -239,6 +239,40 @@ class Recorder:
             return self.ref(x, None, name, convert=False)
         return ("c", x)
 
+    def operands(self, obj, name: str):
+        """``operand`` through lists, tuples and dicts: a template of references."""
+        if isinstance(obj, (Tensor, np.ndarray)):
+            return self.operand(obj, name)
+        if type(obj) in (tuple, list):
+            return (type(obj).__name__, [self.operands(x, name) for x in obj])
+        if type(obj) is dict:
+            return ("dict", [(k, self.operands(v, name)) for k, v in obj.items()])
+        return ("c", obj)
+
+    def inspect(self, fn, args, kwargs, result) -> None:
+        """An inspection (argmax, argsort, nonzero, np.any, a comparison ufunc): NumPy's ``fn``
+        on the arrays of ``args``/``kwargs`` outside the engine, which replays run again on
+        their values.  ``result``: its array, or tuple of arrays."""
+        from .program import refs_in
+        name = getattr(fn, "__name__", "inspection")
+        a, kw = self.operands(list(args), name), self.operands(dict(kwargs), name)
+        refs = [*refs_in(a), *refs_in(kw)]
+        if all(r[0] == "c" for r in refs):
+            return                      # constants in, a constant out
+        many = isinstance(result, tuple)
+        outs = [self.new_slot(r) for r in (result if many else (result,))]
+        self.add("inspect", name, [r[1] for r in refs if r[0] == "v"], outs,
+                 data=(fn, a, kw, outs, many),
+                 key=("inspect", fn, _params_key(a), _params_key(kw), tuple(outs)))
+
+    def value_read(self, name: str, args) -> None:
+        """A Python value computed from arrays (np.allclose): refused where one is computed."""
+        from .program import refs_in
+        if any(r[0] != "c" for r in refs_in(self.operands(list(args), name))):
+            raise CompileError(f"capture: {name} of a computed tensor gives a Python value, which "
+                               f"the program would freeze (Python control flow on tensor "
+                               f"values cannot be compiled; at {user_site()})")
+
     def array_call(self, kind: str, fn, inputs, out: np.ndarray) -> None:
         """A comparison (Tensor._compare): NumPy on the inputs' arrays, outside the engine."""
         ins = [self.operand(x, fn.__name__) for x in inputs]
@@ -392,6 +426,8 @@ def constants(steps) -> list:
             found += [r[1] for r in refs_in(s.data[1]) if _constant(r)]
         elif s.kind == "compare":
             found += [r[1] for r in s.data[1] if _constant(r)]
+        elif s.kind == "inspect":
+            found += [r[1] for t in s.data[1:3] for r in refs_in(t) if _constant(r)]
         elif s.kind == "inplace":
             for t in s.data[1:]:
                 if t is not None:

@@ -208,6 +208,12 @@ class Step:
         if kind == "compare":
             fn, ins, out = d
             return [f"v{out} = _asarray({names.const(fn, 'f')}({', '.join(map(names.ref, ins))}))"]
+        if kind == "inspect":
+            fn, args, kwargs, outs, many = d
+            call = f"{names.const(fn, 'f')}(*{names.struct(args)}, **{names.struct(kwargs)})"
+            if many:
+                return [f"{', '.join(f'v{k}' for k in outs)}, = {call}"]
+            return [f"v{outs[0]} = _asarray({call})"]
         if kind == "inplace":
             fn, target, operand, where = d
             t = names.ref(target)

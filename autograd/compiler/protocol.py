@@ -13,9 +13,11 @@ from __future__ import annotations
 from threading import get_ident
 from typing import Any, Callable
 
+import numpy as np
+
 from .. import engine
 
-__all__ = ["CompileError", "lowered", "is_capturing"]
+__all__ = ["CompileError", "lowered", "inspected", "is_capturing"]
 
 
 class CompileError(RuntimeError):
@@ -43,6 +45,30 @@ def lowered(fn: Callable, *args, name: str | None = None,
         return fn(*args)
     return rec.lowered(fn, args, name or getattr(fn, "__qualname__", "lowered"), guard, state,
                        numba)
+
+
+def inspected(fn, *args, **kwargs):
+    """``fn`` (NumPy, no gradient: argmax, argsort, nonzero, np.any, ...) on the arrays of
+    ``args`` (Tensors stripped); while a step is captured, recorded so that each replay runs it
+    on that call's values instead of keeping the capture's result as a constant.  Returns an
+    array, or a tuple of arrays for a function that gives several."""
+    result = fn(*_arrays(args), **_arrays(kwargs))
+    result = tuple(map(np.asarray, result)) if isinstance(result, tuple) else np.asarray(result)
+    rec = recording()
+    if rec is not None:
+        rec.inspect(fn, args, kwargs, result)
+    return result
+
+
+def _arrays(value):
+    """Tensors (also inside lists, tuples and dicts) replaced by their arrays."""
+    if isinstance(value, engine.Tensor):
+        return value.data
+    if type(value) in (list, tuple):
+        return type(value)(map(_arrays, value))
+    if type(value) is dict:
+        return {k: _arrays(v) for k, v in value.items()}
+    return value
 
 
 def recording():

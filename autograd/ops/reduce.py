@@ -13,7 +13,7 @@ import numpy as np
 from ..engine import Op, apply
 from .elementwise import astype as _astype, quiet_exp
 from .selection import maximum as _maximum, minimum as _minimum, where as _where
-from .routing import implements, no_out
+from .routing import implements, inspected, no_out
 
 __all__ = ["sum", "mean", "max", "min", "prod", "var", "std", "logsumexp", "cumsum", "argmax",
            "argmin"]
@@ -363,7 +363,7 @@ def _index_result(fn, x, axis, name):
     from ..tensor import Tensor
     data = x.data if isinstance(x, Tensor) else np.asarray(x)
     try:
-        return Tensor._make(np.asarray(fn(data, axis=axis)), None)
+        return Tensor._make(inspected(fn, x if isinstance(x, Tensor) else data, axis=axis), None)
     except (ValueError, TypeError) as err:
         raise type(err)(f"{name}: {err} (input shape {data.shape})") from None
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..engine import Op, apply, apply1
-from .routing import implements, no_out
+from .routing import implements, inspected, no_out
 
 __all__ = ["floor", "ceil", "trunc", "rint", "fix", "round", "modf", "frexp", "nan_to_num"]
 
@@ -131,8 +131,12 @@ def frexp(x):
     ldexp(x, -exponent), whose gradient is 2**-exponent; the exponent is an integer Tensor."""
     from ..tensor import Tensor
     from .binary import ldexp
-    exponent = np.frexp(x.data if isinstance(x, Tensor) else np.asarray(x))[1]
-    return ldexp(x, -exponent), Tensor._make(exponent, None)
+    exponent = inspected(_exponent, x if isinstance(x, Tensor) else np.asarray(x))
+    return ldexp(x, inspected(np.negative, exponent)), Tensor._make(exponent, None)
+
+
+def _exponent(a):
+    return np.frexp(a)[1]
 
 
 @implements(np.nan_to_num)

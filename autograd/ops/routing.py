@@ -22,7 +22,7 @@ import inspect
 import numpy as np
 
 __all__ = ["implements", "UFUNCS", "FUNCTIONS", "INSPECTION", "COMPLEX_RESULTS", "call_ufunc",
-           "call_function", "constant_argument", "no_out", "strip_tensors"]
+           "call_function", "constant_argument", "inspected", "no_out", "strip_tensors"]
 
 UFUNCS: dict = {}       # np.<ufunc> -> graphgrad function taking the ufunc's inputs
 FUNCTIONS: dict = {}    # np.<function> -> graphgrad function with NumPy's signature
@@ -71,6 +71,13 @@ def strip_tensors(value):
     return value
 
 
+def inspected(fn, *args, **kwargs):
+    """``fn`` on the arrays of its arguments, recorded while ag.compile captures a step (see
+    autograd.compiler.protocol.inspected; imported on use, the compiler imports the ops)."""
+    from ..compiler.protocol import inspected as recorded
+    return recorded(fn, *args, **kwargs)
+
+
 def _wrap(result):
     """NumPy's result of an inspection, with arrays as Tensors that never require grad."""
     from ..tensor import Tensor
@@ -103,6 +110,10 @@ INSPECTION: dict = {
         np.iscomplexobj, np.isrealobj, np.result_type, np.min_scalar_type, np.may_share_memory,
         np.shares_memory, np.isscalar)},
 }
+
+# Of the _PLAIN ones, those whose Python result depends on the values (not only shapes): under
+# ag.compile, refused on computed tensors as bool() is.
+_VALUE_READS = frozenset([np.allclose, np.array_equal, np.array_equiv])
 
 # NumPy functions whose values are complex (in general): refused as complex numbers are, with a
 # message that says so rather than "no op".
@@ -138,7 +149,7 @@ def call_ufunc(ufunc, method: str, inputs, kwargs):
                         f"call NumPy on t.data")
     no_out(name, kwargs.pop("out", None))
     if ufunc in INSPECTION:
-        return _wrap(ufunc(*strip_tensors(inputs), **kwargs))
+        return _wrap(inspected(ufunc, *inputs, **kwargs))
     handler = UFUNCS.get(ufunc)
     if handler is None:
         raise _refused(f"np.{name}", "ufunc")
@@ -183,8 +194,14 @@ def call_function(func, args, kwargs):
                 raise TypeError("np.full_like: a fill value that requires grad would lose its "
                                 "gradient; use ag.broadcast_to(fill, shape) (or fill * "
                                 "ag.ones_like(a)) to keep it")
-        result = func(*strip_tensors(args), **strip_tensors(kwargs))
-        return _wrap(result) if kind == _TENSOR else result
+        if kind == _TENSOR:
+            return _wrap(inspected(func, *args, **kwargs))
+        if func in _VALUE_READS:
+            from ..compiler.protocol import recording
+            rec = recording()
+            if rec is not None:
+                rec.value_read(numpy_name(func), args)
+        return func(*strip_tensors(args), **strip_tensors(kwargs))
     handler = FUNCTIONS.get(func)
     if handler is None:
         if func in COMPLEX_RESULTS:

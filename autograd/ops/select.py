@@ -18,7 +18,7 @@ from .elementwise import astype
 from .selection import where
 from .index import ScatterAdd
 from .reduce import normalize_axes
-from .routing import implements, no_out
+from .routing import implements, inspected, no_out
 from .shape import as_tensor, broadcast_to, reshape, transpose
 
 __all__ = ["sort", "partition", "take", "take_along_axis", "select", "tril", "triu", "diag",
@@ -150,7 +150,7 @@ def take(a, indices, axis=None, out=None, mode="raise"):
     axis = normalize_axes(axis, x.ndim, "take")[0]
     # NumPy resolves the indices (negative ones, mode='wrap'/'clip', bounds) on the positions.
     try:
-        positions = np.take(np.arange(x.shape[axis]), _plain(indices), mode=mode)
+        positions = inspected(np.take, np.arange(x.shape[axis]), indices, mode=mode)
     except (IndexError, ValueError, TypeError) as err:
         raise type(err)(f"take: {err} (axis {axis} of shape {x.shape})") from None
     return x[(slice(None),) * axis + (positions,)]

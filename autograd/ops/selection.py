@@ -7,7 +7,7 @@ import numpy as np
 
 from ..engine import Op, apply, apply2
 from .elementwise import _plain
-from .routing import implements
+from .routing import implements, inspected
 
 __all__ = ["maximum", "minimum", "where", "clip"]
 
@@ -90,7 +90,7 @@ def where(condition, x=None, y=None, /):
     indices where it holds (integer Tensors, no gradient)."""
     if x is None and y is None:
         from .routing import _wrap
-        return _wrap(np.nonzero(_plain(condition)))
+        return _wrap(inspected(np.nonzero, condition))
     if x is None or y is None:
         raise TypeError("where: either both or neither of x and y should be given")
     return apply(Where, x, y, cond=_plain(condition).astype(bool, copy=False))

@@ -15,7 +15,7 @@ from .cumulative import *  # noqa: F401,F403
 from .elementwise import astype as _astype
 from .reduce import _Reduction, _unsupported, max as _max, mean as _mean, min as _min
 from .reduce import sum as _sum
-from .routing import constant_argument, implements, no_out
+from .routing import constant_argument, implements, inspected, no_out
 from .stats_nan import *  # noqa: F401,F403
 
 __all__ = (["median", "nanmedian", "quantile", "nanquantile", "percentile", "nanpercentile",
@@ -225,8 +225,7 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=_NoValue):
             w = reshape(w, tuple(s if ax in axis else 1 for ax, s in enumerate(a.shape)))
         a, w = _astype(a, dtype), _astype(w, dtype)
         scl = _sum(w, axis, keep)
-        if np.any(np.asarray(scl.data) == 0.0):
-            raise ZeroDivisionError("Weights sum to zero, can't be normalized")
+        inspected(_nonzero_sum, scl)    # an inspection: checked at a compiled replay too
         avg = _sum(a * w, axis, keep) / scl
     if not returned:
         return avg
@@ -300,3 +299,9 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
     other = centred.T if w is None else (centred * w.astype(centred.dtype)).T
     c = (centred @ other) * float(np.true_divide(1, fact))   # a Python float: float32 stays
     return squeeze(c)
+
+
+def _nonzero_sum(scl: np.ndarray) -> np.ndarray:
+    if np.any(scl == 0.0):
+        raise ZeroDivisionError("Weights sum to zero, can't be normalized")
+    return scl

@@ -53,18 +53,17 @@ def _attend(q: Tensor, k: Tensor, v: Tensor, keep, bias, dropout_p: float, scale
     return weights @ v, weights
 
 
-def _mask_parts(mask, allowed_when_true: bool, dtype) -> tuple[np.ndarray | None, object]:
-    """A mask as (keep, bias): a boolean mask gives ``keep``, a float mask an additive bias."""
+def _mask_parts(mask, allowed_when_true: bool, dtype) -> tuple[Tensor | None, Tensor | None]:
+    """A mask as (keep, bias): a boolean mask gives ``keep``, a float mask an additive bias.
+    Both are Tensors, and what is made of them (inverted, reshaped, combined) tensor ops and
+    recorded inspections: a compiled step's replay recomputes them from each call's masks."""
     if mask is None:
         return None, None
-    if isinstance(mask, Tensor):
-        mask = mask if mask.dtype.kind == "f" and mask.requires_grad else mask.data
-    if isinstance(mask, Tensor):
-        return None, mask
-    mask = np.asarray(mask)
+    if not isinstance(mask, Tensor):
+        mask = Tensor(np.asarray(mask))
     if mask.dtype == bool:
-        return (mask if allowed_when_true else ~mask), None
-    return None, mask.astype(dtype, copy=False)
+        return (mask if allowed_when_true else np.logical_not(mask)), None
+    return None, (mask if mask.dtype == dtype else mask.astype(dtype))
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: float = 0.0,
@@ -170,7 +169,7 @@ class MultiheadAttention(Module):
         pad_keep, pad_bias = _mask_parts(key_padding_mask, False, q.dtype)
         if pad_keep is not None:                     # (N, S) -> (N, 1, 1, S)
             pad_keep = pad_keep.reshape(n, 1, 1, source)
-            keep = pad_keep if keep is None else keep & pad_keep
+            keep = pad_keep if keep is None else np.logical_and(keep, pad_keep)
         if pad_bias is not None:
             pad_bias = pad_bias.reshape(n, 1, 1, source)
             bias = pad_bias if bias is None else bias + pad_bias
