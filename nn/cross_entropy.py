@@ -22,6 +22,7 @@ from autograd.ops.routing import inspected
 from autograd.ops.normalize import Softmax as _SoftmaxOp, log_softmax
 
 from .layers.activation import exp_or_zero
+from .tensor_functions import as_dtype, as_indices
 
 __all__ = ["cross_entropy", "nll_loss", "CrossEntropyOp", "NllOp", "class_targets",
            "check_class_range", "one_hot_array"]
@@ -78,13 +79,7 @@ def class_targets(name: str, input: Tensor, target, ignore_index: int | None = N
             ignored = inspected(np.equal, target, ignore_index)
             target = inspected(np.where, ignored, 0, target)
     check_class_range(name, target, input.shape[axis], input.shape)
-    if target.dtype != np.intp:
-        target = inspected(_as_intp, target)
-    return target, axis, ignored
-
-
-def _as_intp(target: np.ndarray) -> np.ndarray:
-    return target.astype(np.intp)
+    return as_indices(target), axis, ignored
 
 
 def check_class_range(name: str, target: np.ndarray, classes: int, input_shape,
@@ -119,7 +114,7 @@ def _class_weight(name: str, weight, classes: int, dtype) -> np.ndarray | None:
     if w.shape != (classes,):
         raise ValueError(f"{name}: weight must have one entry per class, shape ({classes},), "
                          f"got {w.shape}")
-    return w.astype(dtype, copy=False)
+    return as_dtype(w, dtype)
 
 
 def _zero_where(mask: np.ndarray, values: np.ndarray, dtype) -> np.ndarray:

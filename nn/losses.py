@@ -19,6 +19,7 @@ from .layers.activation import exp_or_zero, softplus, stable_sigmoid
 from .cross_entropy import (CrossEntropyOp, NllOp, _reduce, check_common, cross_entropy,
                             nll_loss)
 from .module import Module
+from .tensor_functions import as_dtype
 
 __all__ = ["mse_loss", "l1_loss", "huber_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "smooth_l1_loss",
@@ -156,7 +157,7 @@ def _constant_weight(name: str, label: str, weight, like: Tensor) -> np.ndarray:
     except ValueError:
         raise ValueError(f"{name}: {label} of shape {w.shape} does not broadcast to the input's "
                          f"shape {like.shape}") from None
-    return w.astype(like.dtype, copy=False)
+    return as_dtype(w, like.dtype)
 
 
 def _weighted(name: str, loss: Tensor, weight) -> Tensor:
@@ -184,7 +185,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     if pos_weight is None:
         loss = apply(BceWithLogitsOp, input, target)
     else:
-        pw = _constant_weight(name, "pos_weight", pos_weight, input)
+        # a Tensor (no gradient): the arithmetic on it is ops, which replays recompute
+        pw = Tensor(_constant_weight(name, "pos_weight", pos_weight, input))
         # (1-t) x + (1 + (pw-1) t) log(1 + exp(-x)): PyTorch's stable form
         scale = 1 + (pw - 1) * target
         loss = (1 - target) * input + scale * softplus(-input)   # finite at +-1e4

@@ -34,7 +34,7 @@ def one_hot(tensor, num_classes: int = -1) -> Tensor:
             rec.value_read("one_hot(num_classes=-1)", [tensor])
         num_classes = int(idx.max()) + 1 if idx.size else 0
     # An inspection: a compiled step's replay makes (and checks) it from each call's classes.
-    return Tensor._make(inspected(_one_hot, tensor, num_classes), None)
+    return Tensor._make(inspected(_one_hot, idx, num_classes), None)
 
 
 def _one_hot(idx: np.ndarray, num_classes: int) -> np.ndarray:
@@ -42,6 +42,18 @@ def _one_hot(idx: np.ndarray, num_classes: int) -> np.ndarray:
         raise ValueError(f"one_hot: class values must be in [0, {num_classes}), got min "
                          f"{idx.min()} and max {idx.max()} (shape {idx.shape})")
     return (idx[..., None] == np.arange(num_classes)).astype(np.int64)
+
+
+def as_indices(indices: np.ndarray) -> np.ndarray:
+    """Integer indices as intp: where that copies, a recorded inspection (a compiled step's
+    replay casts each call's indices, not the capture's)."""
+    return indices if indices.dtype == np.intp else inspected(np.asarray, indices, np.intp)
+
+
+def as_dtype(values: np.ndarray, dtype) -> np.ndarray:
+    """``values`` in ``dtype`` (a weight in the input's), recorded like as_indices where the
+    cast copies."""
+    return values if values.dtype == dtype else inspected(np.asarray, values, dtype)
 
 
 def pad_indices(size: int, before: int, after: int, mode: str) -> np.ndarray:

@@ -207,3 +207,126 @@ def test_input_checks_run_at_replay():
     _compare(make("bce"), [(x,) for x in xs])                        # 3.0 * 0.5 > 1 raises
     weights = [np.float32(v) for v in ([1, 1, 1, 1], [2, 1, 1, 1], [1, -1, 1, -1], [1, 2, 3, 4])]
     _compare(make("average"), [(x,) for x in weights])             # the third sums to 0
+
+
+def _leaf_step(body):
+    """make() for a step of one leaf w (5 values) and an argument x: loss = body(w, x)."""
+    def make():
+        w = ag.Tensor(np.linspace(0.5, 2.5, 5).astype(np.float32), requires_grad=True)
+
+        def step(x):
+            w.grad = None
+            loss = body(w, x)
+            loss.backward()
+            return loss
+        return step, [w]
+    return make
+
+
+# Calls 1 and 2 differ in their data but agree about what the case derives from it.
+CASTS = [np.array(v, np.float32) for v in ([1.2, 2.4, 3.1, 0.2, 1.9], [1.3, 2.2, 3.4, 0.1, 1.6],
+                                            [3.7, 0.3, 9.9, 4.5, 2.2], [0.4, 7.7, 1.1, 2.9, 5.5])]
+
+
+@pytest.mark.parametrize("case", ["astype-int", "where-int-condition", "nansum", "nancumsum",
+                                  "repeat-counts", "linspace-int"])
+def test_casts_masks_and_counts_follow_the_data(case):
+    def body(w, x):
+        if case == "astype-int":
+            return (w * (w * x).astype(np.int64)).sum()
+        if case == "where-int-condition":
+            return np.where((w * x).astype(np.int64) % 2, w, -w).sum()
+        if case in ("nansum", "nancumsum"):
+            y = np.where(ag.Tensor(x) > 3, np.nan, w * x)
+            return np.nansum(y) if case == "nansum" else np.nancumsum(y).sum()
+        if case == "repeat-counts":
+            return (np.repeat(w, ag.Tensor(x).astype(np.int64) % 3) ** 2).sum()
+        return (w * np.linspace(0, w * x, 5, dtype=np.int64)).sum()
+    _compare(_leaf_step(body), [(x,) for x in CASTS])
+
+
+@pytest.mark.parametrize("case", ["class-weight", "pos-weight", "bce-weight"])
+def test_float64_weights_for_float32_inputs_follow_each_call(case):
+    def make():
+        lin = _linear(bias=(0.0, 0.0, 0.0, 0.0))
+
+        def step(x, w):
+            lin.zero_grad()
+            out = lin(x)
+            if case == "class-weight":
+                loss = F.cross_entropy(out, np.array([0, 1, 2, 3, 0]), weight=w)
+            elif case == "pos-weight":
+                loss = F.binary_cross_entropy_with_logits(out, np.ones((5, 4), np.float32),
+                                                          pos_weight=w)
+            else:
+                loss = F.binary_cross_entropy(ag.sigmoid(out), np.ones((5, 4), np.float32),
+                                              weight=w)
+            loss.backward()
+            return loss
+        return step, list(lin.parameters())
+    wa, wb = np.array([0.1, 0.3, 0.7, 0.9]), np.array([0.9, 0.2, 0.3, 0.1])    # float64
+    _compare(make, [(XS[0], wa), (XS[1], wa), (XS[2], wb), (XS[3], wb)])
+
+
+def test_batch_norm_in_eval_reads_the_running_statistics_of_each_call():
+    """Loaded or trained statistics (changed in place, or rebound) reach an eval replay."""
+    def make():
+        ag.manual_seed(0)
+        bn = nn.BatchNorm1d(3)
+        bn.eval()
+
+        def step(x):
+            bn.zero_grad()
+            loss = (bn(x) ** 2).sum()
+            loss.backward()
+            return loss
+        return step, bn
+
+    xs = [RNG.standard_normal((4, 3)).astype(np.float32) for _ in range(5)]
+    (eager, be), (plain, bc) = make(), make()
+    compiled = ag.compile(plain)
+    for i, x in enumerate(xs):
+        if i == 3:
+            for bn in (be, bc):
+                bn.running_var.data *= 4.0            # in place, as load_state_dict does
+        if i == 4:
+            for bn in (be, bc):
+                bn.running_mean.data = bn.running_mean.data + 2.0      # rebound
+        np.testing.assert_allclose(compiled(x).data, eager(x).data, rtol=1e-6)
+        np.testing.assert_allclose(bc.weight.grad, be.weight.grad, rtol=1e-6)
+
+
+def test_embedding_indices_computed_in_another_integer_dtype_follow_each_call():
+    def make():
+        ag.manual_seed(0)
+        emb = nn.Embedding(6, 2)
+
+        def step(x):
+            emb.zero_grad()
+            idx = (ag.Tensor(x) * 5).astype(np.int32)     # computed, int32: cast to intp
+            loss = (emb(idx) ** 2).sum()
+            loss.backward()
+            return loss
+        return step, list(emb.parameters())
+    xs = [np.array(v, np.float32) for v in ([0.1, 0.5, 0.9], [0.15, 0.55, 0.95], [0.9, 0.0, 0.3],
+                                            [0.45, 0.45, 0.7])]
+    _compare(make, [(x,) for x in xs])
+
+
+def test_one_hot_takes_lists():
+    np.testing.assert_array_equal(F.one_hot([1, 2], 3).data, [[0, 1, 0], [0, 0, 1]])
+
+
+def test_numba_fuses_no_step_whose_shape_the_data_chooses():
+    pytest.importorskip("numba")
+
+    def body(w, x):
+        h = w * x
+        picked = h[h > 1.0]                    # as many entries as the data has above 1
+        return (ag.tanh(picked * 1.5 + 0.1) * 2.0 - picked).sum()
+    eager, pe = _leaf_step(body)()
+    plain, pc = _leaf_step(body)()
+    compiled = ag.compile(plain, backend="numba")
+    for x in CASTS:
+        np.testing.assert_allclose(compiled(x).data, eager(x).data, rtol=1e-5)
+        np.testing.assert_allclose(pc[0].grad, pe[0].grad, rtol=1e-5, atol=1e-6)

@@ -83,9 +83,11 @@ def _kind(r, meta):
     return None
 
 
-def plan_runs(steps, rules, last: dict, kept: set, meta: dict, names) -> dict:
+def plan_runs(steps, rules, last: dict, kept: set, meta: dict, names, static: set) -> dict:
     """{first step index: (last step index, code lines, Python names the code defines)};
-    ``names.buffer_last`` then says after which step each packed buffer's name may go."""
+    ``names.buffer_last`` then says after which step each packed buffer's name may go.  Only
+    steps whose values have shapes the guards fix (``static``) are fused: a kernel's loops and
+    outputs have the capture's sizes (a mask's nonzero entries may number otherwise next time)."""
     runs, current = {}, None
     names.rows, names.bound, names.buffer_last = {}, set(), {}
 
@@ -102,7 +104,7 @@ def plan_runs(steps, rules, last: dict, kept: set, meta: dict, names) -> dict:
 
     for i, step in enumerate(steps):
         exprs = _expressions(step, rules)
-        ok = exprs is not None
+        ok = exprs is not None and all(k in static for k in step.defines)
         if ok:
             kinds = {}
             for _, formula, operands in exprs:

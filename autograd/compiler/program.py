@@ -415,12 +415,14 @@ class Program:
             if var not in kept:
                 frees.setdefault(i, []).append(var)
         runs = {}
+        static = buffers.static_slots(self.steps, self.arg_slots)
         if self.fuse and not trace:
             from . import numba_backend
             timer = numba_backend.progress()
             timer.start()
             try:
-                runs = numba_backend.plan_runs(self.steps, rules, last, kept, self.meta, names)
+                runs = numba_backend.plan_runs(self.steps, rules, last, kept, self.meta, names,
+                                               static)
             finally:
                 timer.cancel()
             for buf, i in names.buffer_last.items():
@@ -433,7 +435,6 @@ class Program:
             inside = {j for i, (end, _, _) in runs.items() for j in range(i + 1, end + 1)}
             codes = {i: list(runs[i][1]) if i in runs else self._code(step, names, rules)
                      for i, step in enumerate(self.steps) if i not in inside}
-            static = buffers.static_slots(self.steps, self.arg_slots)
             self.buffers, held = buffers.assign(codes, static, kept, last, self.meta, names.ns)
             for i, dead in frees.items():     # a buffer stays held: no ``del`` (a third of
                 frees[i] = [v for v in dead if v not in held]   # chain's compile() time)

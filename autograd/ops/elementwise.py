@@ -360,5 +360,6 @@ def astype(x, dtype):
         raise TypeError(f"astype: complex dtypes are not supported (got {dtype}); graphgrad "
                         "tensors hold bool, integer or floating-point data")
     if isinstance(x, Tensor) and x.requires_grad and dtype.kind != "f":
-        return Tensor._make(x.data.astype(dtype), None)   # integer/bool casts end the graph
+        from .routing import inspected  # integer/bool casts end the graph: an inspection
+        return Tensor._make(inspected(np.asarray, x, dtype), None)
     return apply(AsType, x, dtype=dtype)

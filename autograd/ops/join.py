@@ -12,7 +12,7 @@ import numpy as np
 
 from .elementwise import copy as _copy
 from .reduce import normalize_axes
-from .routing import implements
+from .routing import implements, inspected
 from .shape import (as_tensor, atleast_1d, atleast_2d, atleast_3d, broadcast_to, concatenate,
                     reshape, split, split_array, transpose)
 
@@ -169,10 +169,9 @@ def repeat(a, repeats, axis=None):
     if axis is None:
         x, axis = reshape(x, -1), 0
     axis = normalize_axes(axis, x.ndim, "repeat")[0]
-    from ..tensor import Tensor
-    counts = repeats.data if isinstance(repeats, Tensor) else repeats
-    try:   # NumPy's own checks and casts of the counts, on the positions
-        index = np.repeat(np.arange(x.shape[axis]), counts)
+    try:   # NumPy's own checks and casts of the counts, on the positions (an inspection:
+        # a compiled replay repeats by each call's counts)
+        index = inspected(np.repeat, np.arange(x.shape[axis]), repeats)
     except (ValueError, TypeError) as err:
         raise type(err)(f"repeat: {err} (axis {axis} of shape {x.shape})") from None
     return x[(slice(None),) * axis + (index,)]

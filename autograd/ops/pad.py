@@ -18,7 +18,7 @@ from ..engine import Op, apply
 from .elementwise import astype
 from .selection import where
 from .reduce import max as _max, mean as _mean, min as _min
-from .routing import implements, strip_tensors
+from .routing import implements, inspected, strip_tensors
 from .shape import as_tensor, broadcast_to, concatenate, moveaxis, pad as _pad_constant
 from .shape import reshape, stack
 
@@ -277,7 +277,11 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     if axis != 0:
         y = moveaxis(y, 0, axis)
     if dtype is not None and np.issubdtype(dtype, np.integer):
-        y = Tensor._make(np.floor(y.data).astype(dtype), None)     # rounded down: no gradient
+        y = Tensor._make(inspected(_floor_as, y, dtype), None)     # rounded down: no gradient
     elif dtype is not None:
         y = astype(y, dtype)
     return (y, step) if retstep else y
+
+
+def _floor_as(y: np.ndarray, dtype) -> np.ndarray:
+    return np.floor(y).astype(dtype)

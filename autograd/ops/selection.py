@@ -93,7 +93,10 @@ def where(condition, x=None, y=None, /):
         return _wrap(inspected(np.nonzero, condition))
     if x is None or y is None:
         raise TypeError("where: either both or neither of x and y should be given")
-    return apply(Where, x, y, cond=_plain(condition).astype(bool, copy=False))
+    cond = _plain(condition)
+    if cond.dtype != bool:              # a cast that copies: recorded, replays cast anew
+        cond = inspected(np.asarray, condition, bool)
+    return apply(Where, x, y, cond=cond)
 
 
 def _bound(value):

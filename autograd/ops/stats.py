@@ -266,6 +266,11 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
         x = concatenate([x, yy], axis=0)
     if ddof is None:
         ddof = 0 if bias else 1
+    if fweights is not None or aweights is not None:
+        from ..compiler.protocol import recording
+        rec = recording()       # the weights are NumPy work below: constants only, under compile
+        if rec is not None:
+            rec.value_read("np.cov's fweights/aweights", [fweights, aweights])
     w = None
     for name, given in (("fweights", fweights), ("aweights", aweights)):
         if given is None:

@@ -10,7 +10,7 @@ from .cumulative import cumprod
 from .elementwise import _plain
 from .selection import where as _where
 from .reduce import _Reduction, _ddof, _unsupported, cumsum, prod, sum as _sum
-from .routing import implements, no_out
+from .routing import implements, inspected, no_out
 
 __all__ = ["nansum", "nanmean", "nanmax", "nanmin", "nanprod", "nanvar", "nanstd", "nancumsum",
            "nancumprod"]
@@ -25,9 +25,11 @@ def _nan_mask(x):
 
 
 def _replaced(x, value):
-    """x with its NaN entries replaced by ``value`` (their gradient is 0)."""
-    mask = _nan_mask(x)
-    return _where(mask, value, x) if mask.any() else x
+    """x with its NaN entries replaced by ``value`` (their gradient is 0); the mask is an
+    inspection and the where unconditional, so a compiled replay finds each call's NaNs."""
+    if _plain(x).dtype.kind != "f":
+        return x
+    return _where(inspected(np.isnan, x), value, x)
 
 
 def _valid(x, where):

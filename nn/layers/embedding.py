@@ -8,6 +8,7 @@ import autograd as ag
 from autograd import Tensor
 
 from .. import init
+from ..tensor_functions import as_indices
 from ..module import Module, Parameter
 
 __all__ = ["embedding", "Embedding"]
@@ -21,7 +22,7 @@ def _indices(name: str, indices, num: int) -> np.ndarray:
     if idx.size and (idx.min() < -num or idx.max() >= num):
         raise ValueError(f"{name}: index out of range for a table of {num} rows "
                          f"(indices of shape {idx.shape}, min {idx.min()}, max {idx.max()})")
-    return idx.astype(np.intp, copy=False)
+    return as_indices(idx)
 
 
 def embedding(input, weight, padding_idx: int | None = None) -> Tensor:

@@ -45,8 +45,10 @@ def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None,
             lowered(_update_from_batch, running_mean, running_var, num_batches_tracked, momentum,
                     mean.data, var.data, count, name="batch_norm running statistics")
     else:
-        mean = _data(running_mean).reshape(shape)
-        var = _data(running_var).reshape(shape)
+        # Tensor ops on the statistics (no gradient): a compiled step's replay reads their
+        # current values, not the capture's (NumPy arithmetic here would be a constant).
+        mean = ag.reshape(_constant(running_mean), shape)
+        var = ag.reshape(_constant(running_var), shape)
     y = (x - mean) / ag.sqrt(var + eps)
     if weight is not None:
         y = y * ag.reshape(weight, shape)
@@ -57,6 +59,10 @@ def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None,
 
 def _data(t) -> np.ndarray:
     return t.data if isinstance(t, Tensor) else np.asarray(t)
+
+
+def _constant(t) -> Tensor:
+    return t.detach() if isinstance(t, Tensor) else Tensor(np.asarray(t))
 
 
 def _update_from_batch(running_mean, running_var, tracked, momentum, mean, var, count) -> None:
