@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
+from . import engine as _engine
 from .spelling import check_device
 from .tensor import Tensor
 
@@ -52,18 +55,34 @@ def _dtype(dtype, name: str):
         raise TypeError(f"{name}: {err}") from None
 
 
+def _new_each_call(factory):
+    """A factory's Tensor is a new one at every call, so a step being compiled makes it again at
+    every replay (Recorder.fresh) instead of reading the capture's object."""
+    @functools.wraps(factory)
+    def make(*args, **kwargs):
+        t = factory(*args, **kwargs)
+        rec = _engine.RECORDER
+        if rec is not None:
+            rec.fresh(t)
+        return t
+    return make
+
+
+@_new_each_call
 def zeros(*shape, dtype=np.float32, requires_grad=False, device=None) -> Tensor:
     check_device(device, "zeros")
     return Tensor(np.zeros(_shape(shape, "zeros"), dtype=_dtype(dtype, "zeros")),
                   requires_grad=requires_grad)
 
 
+@_new_each_call
 def ones(*shape, dtype=np.float32, requires_grad=False, device=None) -> Tensor:
     check_device(device, "ones")
     return Tensor(np.ones(_shape(shape, "ones"), dtype=_dtype(dtype, "ones")),
                   requires_grad=requires_grad)
 
 
+@_new_each_call
 def empty(*shape, dtype=np.float32, requires_grad=False, device=None) -> Tensor:
     """PyTorch's empty: the values are unspecified (graphgrad gives zeros, so runs repeat)."""
     check_device(device, "empty")
@@ -71,6 +90,7 @@ def empty(*shape, dtype=np.float32, requires_grad=False, device=None) -> Tensor:
                   requires_grad=requires_grad)
 
 
+@_new_each_call
 def full(shape, fill_value, dtype=np.float32, requires_grad=False, device=None) -> Tensor:
     check_device(device, "full")
     shape = _shape((shape,) if isinstance(shape, (int, np.integer)) else (shape,), "full")
@@ -78,6 +98,7 @@ def full(shape, fill_value, dtype=np.float32, requires_grad=False, device=None) 
                   requires_grad=requires_grad)
 
 
+@_new_each_call
 def eye(n, m=None, dtype=np.float32, requires_grad=False, device=None) -> Tensor:
     check_device(device, "eye")
     return Tensor(np.eye(n, m, dtype=_dtype(dtype, "eye")), requires_grad=requires_grad)
@@ -96,20 +117,22 @@ def _like(fill, name):
     return like
 
 
-zeros_like = _like(lambda a, dtype: np.zeros_like(a, dtype=dtype), "zeros_like")
-ones_like = _like(lambda a, dtype: np.ones_like(a, dtype=dtype), "ones_like")
-empty_like = _like(lambda a, dtype: np.zeros_like(a, dtype=dtype), "empty_like")
+zeros_like = _new_each_call(_like(lambda a, dtype: np.zeros_like(a, dtype=dtype), "zeros_like"))
+ones_like = _new_each_call(_like(lambda a, dtype: np.ones_like(a, dtype=dtype), "ones_like"))
+empty_like = _new_each_call(_like(lambda a, dtype: np.zeros_like(a, dtype=dtype), "empty_like"))
 rand_like = _like(lambda a, dtype: _rng.random(a.shape).astype(dtype or a.dtype, copy=False),
                   "rand_like")
 randn_like = _like(lambda a, dtype: _rng.standard_normal(a.shape).astype(dtype or a.dtype,
                                                                           copy=False), "randn_like")
 
 
+@_new_each_call
 def full_like(x, fill_value, dtype=None, requires_grad=False, device=None) -> Tensor:
     check_device(device, "full_like")
     return Tensor(np.full_like(_values(x), fill_value, dtype=dtype), requires_grad=requires_grad)
 
 
+@_new_each_call
 def arange(*args, dtype=None, requires_grad=False, device=None) -> Tensor:
     check_device(device, "arange")
     return Tensor(np.arange(*args, dtype=dtype), requires_grad=requires_grad)

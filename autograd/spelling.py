@@ -316,10 +316,27 @@ def fill_with(data, value, out):
     np.copyto(out, value, casting="same_kind")
 
 
-def clip_into(lo, hi):
-    def clip_(data, _, out):
-        np.clip(data, lo, hi, out=out)
-    return clip_
+class clip_into:
+    """In-place clipper for clamp_.  Two are equal when their bounds are the same numbers, so a
+    compiled step's capture of ``t.clamp_(0, 1)`` matches the next call's."""
+
+    def __init__(self, lo, hi) -> None:
+        self.lo, self.hi = lo, hi
+
+    def __call__(self, data, _, out) -> None:
+        np.clip(data, self.lo, self.hi, out=out)
+
+    def _bounds(self):
+        numbers = (type(None), bool, int, float)
+        if type(self.lo) in numbers and type(self.hi) in numbers:
+            return repr(self.lo), repr(self.hi)
+        return id(self)
+
+    def __eq__(self, other) -> bool:
+        return type(other) is clip_into and self._bounds() == other._bounds()
+
+    def __hash__(self) -> int:
+        return hash(self._bounds())
 
 
 _AXIS_ONLY = ("concatenate", "stack")

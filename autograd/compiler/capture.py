@@ -59,6 +59,7 @@ class Recorder:
         self.node_of: dict[int, int] = {}
         self.tensors: dict[int, TensorInfo] = {}
         self.detached: dict[int, Tensor] = {}      # id(t.detach()) -> t, of tensors read live
+        self.created: set[int] = set()              # ids of Tensors built by the step (kept)
         self.modules: dict[int, object] = {}
         self.items: list[tuple[int, str]] = []
         self.lowered_calls: list[tuple[str, object, object]] = []   # (name, guard, state)
@@ -66,6 +67,7 @@ class Recorder:
         self.trace = trace
         self.values: dict[int, np.ndarray] = {}     # slot -> copy at creation (trace only)
         self.meta: dict[int, tuple] = {}            # slot -> (shape, dtype) of its array
+        self.strided: set[int] = set()              # slots whose array is not C-contiguous
         self.arg_slots: list[int] = []
         self.arg_tensors: dict[int, int] = {}
         self.arg_arrays: list[tuple[int, np.ndarray]] = []
@@ -92,6 +94,8 @@ class Recorder:
         self.keep.append(obj)
         if isinstance(obj, np.ndarray):
             self.meta[k] = (obj.shape, obj.dtype)
+            if not obj.flags.c_contiguous:
+                self.strided.add(k)
             if self.trace:
                 self.values[k] = np.array(obj, copy=True)
         return k
@@ -107,6 +111,42 @@ class Recorder:
         if id(source.data) not in self.slot_of:          # a computed value is found by its array
             self.detached[id(out)] = self.detached.get(id(source), source)
             self.keep.append(out)
+
+    def construct(self, tensor: Tensor, data) -> None:
+        """``Tensor(data, ...)`` inside the step.  Sharing an array, it reads that array as any
+        op input does; casting a computed array or an argument, the program casts it again;
+        built from Python values (a list, a number), it is a new Tensor at every call."""
+        if get_ident() != self.thread:
+            return
+        src = data.data if isinstance(data, Tensor) else data
+        if isinstance(src, np.ndarray):
+            if tensor.data is src:
+                return
+            k = self.slot_of.get(id(src))
+            if k is not None:
+                out, dtype = self.new_slot(tensor.data), tensor.data.dtype
+                self.add("argcast", f"Tensor(..., dtype={dtype})", (k,), (out,),
+                         data=(("v", k), out, dtype), key=("argcast", k, out, dtype.str))
+                return
+        self.fresh(tensor)
+
+    def fresh(self, tensor: Tensor) -> None:
+        """A Tensor the step makes from constants (``ag.zeros``, ``Tensor([1, 2])``): eager
+        makes a new one at every call, so the program does, from a copy of its first values, and
+        in-place updates and returns act on that one.  (Read as a constant, the capture's own
+        object would carry one replay's in-place updates into the next, and a returned one would
+        be the same object at every call.)"""
+        if get_ident() != self.thread or id(tensor.data) in self.slot_of:
+            return
+        self.created.add(id(tensor))
+        self.keep.append(tensor)
+        if tensor.requires_grad:
+            return                      # a new leaf: refused if returned (step._output_template)
+        first = np.array(tensor.data, copy=True)
+        self.keep.append(first)
+        out = self.new_slot(tensor.data)
+        self.add("copy", "new tensor", (), (out,), data=(("c", first), out, first.dtype),
+                 key=("new", out, first.dtype.str, first.shape))
 
     def see(self, tensor: Tensor) -> TensorInfo:
         tensor = self.detached.get(id(tensor), tensor)
@@ -142,9 +182,14 @@ class Recorder:
                     f"with Tensor ops (at {user_site()})")
             base = base.base
         if convert and a.size > 1:
-            # a NumPy conversion of an argument (e.g. a layer casting float64 input to float32)
+            # A cast of an argument (a layer converting float64 input to float32), found by its
+            # values: only where the dtype differs and the values are exactly the cast's.  An
+            # array of the argument's own dtype that equals it (a closure constant, NumPy on the
+            # argument that changed nothing this time) stays a constant: taken for the argument,
+            # it would be replaced by the argument at every replay.
             for k, arg in self.arg_arrays:
-                if arg.shape == a.shape and arg is not a and np.array_equal(arg, a):
+                if (arg.shape == a.shape and arg.dtype != a.dtype
+                        and np.array_equal(arg.astype(a.dtype), a, equal_nan=True)):
                     out = self.new_slot(a)
                     self.add("argcast", f"asarray(argument, {a.dtype})", (k,), (out,),
                              data=(("v", k), out, a.dtype), key=("argcast", k, out, a.dtype.str))
@@ -288,6 +333,13 @@ class Recorder:
             self.see(tensor).touched = True     # changed by a step: not an untracked change
         return r
 
+    def operand_array(self, value, name: str):
+        """What an in-place update writes: a Tensor as its array (the update is NumPy on arrays,
+        ``np.subtract(w, g, out=w)``), anything else as a template."""
+        if isinstance(value, Tensor):
+            return self.ref(value.data, value, name)
+        return self.template(value, name)
+
     def in_place(self, name: str, fn, target, operand, where=None) -> None:
         """An in-place update of a Tensor's array (Tensor._inplace, __setitem__)."""
         from .program import refs_in
@@ -428,6 +480,8 @@ def constants(steps) -> list:
             found += [r[1] for r in s.data[1] if _constant(r)]
         elif s.kind == "inspect":
             found += [r[1] for t in s.data[1:3] for r in refs_in(t) if _constant(r)]
+        elif s.kind == "copy" and _constant(s.data[0]):
+            found.append(s.data[0][1])
         elif s.kind == "inplace":
             for t in s.data[1:]:
                 if t is not None:

@@ -339,8 +339,11 @@ class Program:
     """Steps plus the argument slots and the return template, built into ``run(arrays, _A)``."""
 
     def __init__(self, steps: list[Step], arg_slots: list[int], output, nslots: int,
-                 meta: dict | None = None, fuse: bool = False) -> None:
+                 meta: dict | None = None, strided=(), fuse: bool = False) -> None:
         self.meta = meta or {}          # slot -> (shape, dtype) of its array at capture
+        # Slots whose array was not C-contiguous: eager's layout (NumPy keeps its operands'), so
+        # no C-ordered buffer for them, or a later sum or GEMM would add in another order.
+        self.strided = set(strided)
         self.fuse = fuse                # numba backend: fused elementwise kernels
         self.kernels = 0
         self.steps = steps
@@ -435,7 +438,8 @@ class Program:
             inside = {j for i, (end, _, _) in runs.items() for j in range(i + 1, end + 1)}
             codes = {i: list(runs[i][1]) if i in runs else self._code(step, names, rules)
                      for i, step in enumerate(self.steps) if i not in inside}
-            self.buffers, held = buffers.assign(codes, static, kept, last, self.meta, names.ns)
+            self.buffers, held = buffers.assign(codes, static - self.strided, kept, last,
+                                                self.meta, names.ns)
             for i, dead in frees.items():     # a buffer stays held: no ``del`` (a third of
                 frees[i] = [v for v in dead if v not in held]   # chain's compile() time)
         params = ", ".join(f"v{k}" for k in self.arg_slots)

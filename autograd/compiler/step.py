@@ -74,7 +74,7 @@ def _capture(fn, args, kwargs, leaves, trace: bool = False, backend: str = "nump
             raise CompileError(f"capture: {rec.label(t)} was changed in place by code the "
                                f"compiled program does not record (e.g. p.data -= lr * p.grad in "
                                f"NumPy); update it with an nn.optim optimizer, or outside the step")
-    program = Program(rec.steps, rec.arg_slots, output, rec.nslots, rec.meta,
+    program = Program(rec.steps, rec.arg_slots, output, rec.nslots, rec.meta, rec.strided,
                       fuse=backend == "numba")
     rec.inputs = [copy for _, copy in rec.arg_copies] + [
         info.first_data for info in rec.tensors.values() if info.ref[0] == "t"]
@@ -95,7 +95,16 @@ def _refs(tmpl):
 def _output_template(rec: Recorder, obj):
     if isinstance(obj, Tensor):
         k = rec.slot_of.get(id(obj.data))
-        return ("wrap", ("v", k)) if k is not None else ("tensor", rec.see(obj).ref)
+        if k is not None:
+            return ("wrap", ("v", k))
+        source = rec.detached.get(id(obj))
+        if source is not None:          # t.detach(): a new Tensor on t's array, as eager's
+            return ("wrap", rec.ref(source.data, source))
+        if id(obj) in rec.created:
+            raise CompileError(f"capture: the step returns a Tensor that requires grad made "
+                               f"inside it ({rec.label(obj)}); a replay cannot make a new leaf "
+                               f"at every call: make it outside the step, or return its detach()")
+        return ("tensor", rec.see(obj).ref)
     if isinstance(obj, (tuple, list)) and type(obj) in (tuple, list):
         return (type(obj).__name__, [_output_template(rec, x) for x in obj])
     if type(obj) is dict:

@@ -1,5 +1,5 @@
 """Tensor methods that work on ``.data`` without an op (comparisons, in-place updates, item,
-bool, detach): while a step is being captured they are wrapped so that the recorder sees them.
+bool, detach) and the constructor: while a step is being captured they are wrapped so that the recorder sees them.
 Installed only for the length of one capture; the eager path never runs these wrappers."""
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ __all__ = ["installed"]
 # What Tensor has of these (in place through _inplace is newer than the rest), and whether the
 # class defines each itself or inherits it (restoring must not leave a copy on the class).
 _ORIGINAL = {name: getattr(Tensor, name)
-             for name in ("item", "__bool__", "_compare", "_inplace", "__setitem__", "detach")
+             for name in ("item", "__bool__", "_compare", "_inplace", "__setitem__", "detach",
+                          "__init__")
              if hasattr(Tensor, name)}
 _OWN = {name for name in _ORIGINAL if name in Tensor.__dict__}
 
@@ -51,7 +52,7 @@ def _inplace(self, fn, other, name):
     if rec is None:
         return _ORIGINAL["_inplace"](self, fn, other, name)
     target = rec.array_target(self, name)
-    operand = rec.template(other, name)
+    operand = rec.operand_array(other, name)
     result = _ORIGINAL["_inplace"](self, fn, other, name)
     rec.in_place(name, fn, target, operand)
     return result
@@ -63,7 +64,7 @@ def _setitem(self, index, value):
         return _ORIGINAL["__setitem__"](self, index, value)
     target = rec.array_target(self, "setitem")
     where = rec.template(_index.index_arrays(index), "setitem")
-    operand = rec.template(value, "setitem")
+    operand = rec.operand_array(value, "setitem")
     _ORIGINAL["__setitem__"](self, index, value)
     rec.in_place("setitem", None, target, operand, where)
 
@@ -76,8 +77,15 @@ def _detach(self):
     return out
 
 
+def _init(self, data, *args, **kwargs):
+    _ORIGINAL["__init__"](self, data, *args, **kwargs)
+    rec = recording()
+    if rec is not None:
+        rec.construct(self, data)
+
+
 _WRAPPERS = {"item": _item, "__bool__": _bool, "_compare": _compare, "_inplace": _inplace,
-             "__setitem__": _setitem, "detach": _detach}
+             "__setitem__": _setitem, "detach": _detach, "__init__": _init}
 
 
 @contextmanager

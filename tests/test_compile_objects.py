@@ -1,0 +1,177 @@
+"""ag.compile and the objects a step makes, returns and writes: a replay builds new Tensors where
+eager builds them, returns what eager returns (fresh or the live object), writes in place what
+eager writes, and keeps eager's memory layouts (a sum adds in the order of its operand's layout).
+Each case failed silently, or crashed, before the fix that came with it."""
+
+import numpy as np
+import pytest
+
+import autograd as ag
+import nn
+
+RNG = np.random.default_rng(5)
+
+
+def _f32(*shape):
+    return RNG.standard_normal(shape).astype(np.float32)
+
+
+def _same(a, b):
+    a, b = (x.data if isinstance(x, ag.Tensor) else x for x in (a, b))
+    return np.asarray(a).tobytes() == np.asarray(b).tobytes()
+
+
+def test_a_closure_constant_equal_to_an_argument_stays_the_constant():
+    target = np.zeros((8, 3), np.float32)
+    w_e, w_c = (ag.tensor(_f32(4, 3), requires_grad=True) for _ in range(2))
+    w_c.data[...] = w_e.data
+
+    def step(w, x, shift):
+        return (((ag.matmul(x, w) + shift) - target) ** 2).mean()
+
+    compiled = ag.compile(lambda x, s: step(w_c, x, s))
+    for i in range(5):                   # shift equals target on the capture and verify calls
+        x, shift = _f32(8, 4), (np.zeros((8, 3), np.float32) if i < 2 else _f32(8, 3))
+        assert _same(step(w_e, x, shift), compiled(x, shift))
+
+
+def test_numpy_on_an_argument_that_changed_nothing_is_not_taken_for_the_argument():
+    w = ag.tensor(_f32(2, 1), requires_grad=True)
+
+    @ag.compile
+    def step(x, y):
+        return ((ag.matmul(x, w) - np.clip(y, -3, 3)) ** 2).mean()
+
+    step(_f32(8, 2), np.clip(_f32(8, 1), -1, 1))        # no value clipped in these two calls
+    with pytest.raises(ag.CompileError, match="computed outside graphgrad's ops"):
+        step(_f32(8, 2), np.clip(_f32(8, 1), -1, 1))
+
+
+def test_a_cast_of_an_argument_is_cast_again_at_every_replay():
+    w_e, w_c = (ag.tensor(np.ones((3, 2), np.float32), requires_grad=True) for _ in range(2))
+
+    def step(w, x):
+        loss = ag.matmul(ag.Tensor(x, dtype=np.float32), w).sum()
+        loss.backward()
+        return loss
+
+    compiled = ag.compile(lambda x: step(w_c, x))
+    for _ in range(4):
+        x = RNG.standard_normal((5, 3))                  # float64 data for a float32 model
+        assert _same(step(w_e, x), compiled(x)) and _same(w_e.grad, w_c.grad)
+        w_e.grad = w_c.grad = None
+
+
+@pytest.mark.parametrize("make", [
+    lambda: ag.tensor([1.0, 2.0, 3.0]),
+    lambda: ag.zeros(3),
+    lambda: ag.zeros_like(np.ones(3, np.float32)),
+    lambda: ag.full((3,), 2.0),
+    lambda: ag.Tensor([4.0, 4.0, 4.0], dtype=np.float32),
+])
+def test_a_tensor_made_inside_the_step_is_new_at_every_call(make):
+    w = ag.tensor(_f32(3), requires_grad=True)
+
+    def plain(x):
+        made = make()
+        with ag.no_grad():
+            made += w                    # written in place: must not carry over between calls
+        return (w * x).sum(), made
+
+    compiled = ag.compile(plain)
+    seen = []
+    for _ in range(5):
+        x = _f32(3)
+        (le, me), (lc, mc) = plain(x), compiled(x)
+        assert _same(le, lc) and _same(me, mc)
+        assert all(mc is not old for old in seen)
+        seen.append(mc)
+        mc *= 10.0                       # the caller's to change: no later call may see it
+
+
+def test_a_leaf_made_inside_the_step_and_returned_is_refused():
+    @ag.compile
+    def step(x):
+        h = ag.zeros(3, requires_grad=True)
+        (h * x).sum().backward()
+        return h
+
+    with pytest.raises(ag.CompileError, match="requires grad made inside it"):
+        step(_f32(3))
+
+
+def test_returning_a_detached_parameter_returns_a_new_tensor_on_its_array():
+    lin = nn.Linear(3, 2)
+    opt = nn.optim.SGD(lin.parameters(), lr=0.1)
+
+    @ag.compile
+    def step(x):
+        opt.zero_grad()
+        lin(x).sum().backward()
+        opt.step()
+        return lin.weight.detach()
+
+    for _ in range(4):
+        out = step(_f32(4, 3))
+        assert out is not lin.weight and not out.requires_grad and out.grad is None
+        assert out.data is lin.weight.data               # eager's detach shares the array
+
+
+@pytest.mark.parametrize("update", [
+    lambda w, g: w.__isub__(g * 0.1),
+    lambda w, g: w.sub_(g * 0.1),
+    lambda w, g: w.copy_(w * 0.5),
+    lambda w, g: w.clamp_(-0.5, 0.5),
+])
+def test_in_place_updates_with_tensor_operands_under_no_grad_replay(update):
+    w_e, w_c = (ag.tensor(_f32(4, 3), requires_grad=True) for _ in range(2))
+    w_c.data[...] = w_e.data
+
+    def step(w, x):
+        loss = (ag.matmul(x, w) ** 2).mean()
+        (g,) = ag.grad(loss, [w])
+        with ag.no_grad():
+            update(w, g)
+        return loss
+
+    compiled = ag.compile(lambda x: step(w_c, x))
+    for _ in range(5):
+        x = _f32(8, 4)
+        assert _same(step(w_e, x), compiled(x)) and _same(w_e, w_c)
+    assert compiled.programs and all(c.verified for g in compiled.programs.values() for c in g)
+
+
+@pytest.mark.parametrize("layout", ["argument transposed", "parameter transposed in the step"])
+def test_a_replay_keeps_eager_memory_layout_so_sums_add_in_its_order(layout):
+    shape = () if layout.startswith("argument") else (40, 48)
+    w_e, w_c = (ag.tensor(np.float32(0.5) + np.zeros(shape, np.float32), requires_grad=True)
+                for _ in range(2))
+
+    def step(w, x):
+        h = (x * w) * 3.0 if layout.startswith("argument") else (w.T * x) * 3.0
+        loss = h.sum()
+        loss.backward()
+        return loss
+
+    compiled = ag.compile(lambda x: step(w_c, x))
+    for i in range(6):                  # integer data first: any order sums it exactly
+        x = (RNG.integers(-3, 4, (40, 48)) if i < 2 else RNG.standard_normal((40, 48)))
+        x = ag.Tensor(x.astype(np.float32).T)           # F-ordered (48, 40)
+        assert _same(step(w_e, x), compiled(x)) and _same(w_e.grad, w_c.grad)
+        w_e.grad = w_c.grad = None
+
+
+def test_a_parameter_given_an_array_of_another_layout_raises():
+    w = ag.tensor(_f32(6, 6), requires_grad=True)
+
+    @ag.compile
+    def step(x):
+        loss = (x * w).sum()
+        loss.backward()
+        return loss
+
+    for _ in range(3):
+        step(_f32(6, 6))
+    w.data = np.asfortranarray(w.data)
+    with pytest.raises(ag.CompileError, match="layout"):
+        step(_f32(6, 6))
