@@ -272,3 +272,28 @@ def test_an_optimizer_pickles_without_its_guard_cache():
     step, model, opt, (x, y) = _trained()
     assert "_guard_cache" in opt.__dict__
     assert "_guard_cache" not in pickle.loads(pickle.dumps(opt)).__dict__
+
+
+@pytest.mark.parametrize("layer, attr, value", [
+    (nn.Dropout(0.5), "p", 0.1),
+    (nn.BatchNorm1d(4), "momentum", 0.5),
+    (nn.LeakyReLU(0.01), "negative_slope", 0.2),
+])
+def test_a_layers_number_changed_after_capture_raises_naming_it(layer, attr, value):
+    model = nn.Sequential(nn.Linear(3, 4), layer, nn.Linear(4, 1))
+    opt = nn.optim.SGD(model.parameters(), lr=0.1)
+
+    @ag.compile
+    def step(x):
+        opt.zero_grad()
+        loss = model(x).sum()
+        loss.backward()
+        opt.step()
+        return loss
+
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        step(rng.standard_normal((8, 3)).astype(np.float32))
+    setattr(layer, attr, value)
+    with pytest.raises(ag.CompileError, match=f"{type(layer).__name__}.{attr} changed"):
+        step(rng.standard_normal((8, 3)).astype(np.float32))

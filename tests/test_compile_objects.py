@@ -1,7 +1,8 @@
 """ag.compile and the objects a step makes, returns and writes: a replay builds new Tensors where
 eager builds them, returns what eager returns (fresh or the live object), writes in place what
-eager writes, and keeps eager's memory layouts (a sum adds in the order of its operand's layout).
-Each case failed silently, or crashed, before the fix that came with it."""
+eager writes, and keeps eager's memory layouts (a sum adds in the order of its operand's layout); the numba backend's
+verification holds NaN and infinities to eager's.  Each case failed silently, crashed or was
+refused before the fix that came with it."""
 
 import numpy as np
 import pytest
@@ -175,3 +176,29 @@ def test_a_parameter_given_an_array_of_another_layout_raises():
     w.data = np.asfortranarray(w.data)
     with pytest.raises(ag.CompileError, match="layout"):
         step(_f32(6, 6))
+
+
+@pytest.mark.parametrize("eager, replay, same", [
+    ([1.0, np.inf], [1.0, np.inf], True),
+    ([1.0, np.inf], [1e30, np.inf], False),       # an infinity in eager is no licence
+    ([np.inf, 2.0], [5.0, 2.0], False),
+    ([np.nan, 2.0], [np.nan, 2.0 * (1 + 1e-7)], True),
+    ([np.nan, 2.0], [3.0, 2.0], False),
+    ([-np.inf, 2.0], [np.inf, 2.0], False),
+    ([0.0, 2.0], [0.0, 2.0 * (1 + 1e-4)], False),
+])
+def test_the_fused_backends_tolerance_holds_nan_and_infinities_to_eager(eager, replay, same):
+    from autograd.compiler import state
+
+    a, b = np.array(replay, np.float32), np.array(eager, np.float32)
+    assert state.first_difference([("x", a)], [("x", b)], fused=True) == (None if same else "x")
+
+
+@pytest.mark.parametrize("eager, replay, same", [
+    (np.inf, np.inf, True), (np.inf, 1e300, False), (np.nan, np.nan, True), (np.nan, 1.0, False),
+    (2.0, 2.0 * (1 + 1e-7), True),
+])
+def test_the_fused_backends_tolerance_on_python_floats(eager, replay, same):
+    from autograd.compiler import state
+
+    assert (state.first_difference([("x", replay)], [("x", eager)], fused=True) is None) == same

@@ -134,6 +134,13 @@ def build_guard(rec, arg_tensor_count: int):
             if isinstance(value, Tensor) or id(value) in rec.modules:
                 check(f"{mn}.__dict__.get({attr!r}) is {name(value, 'a')}", "error",
                       f"{kind}.{attr} was rebound")
+            elif type(value) in (int, float) and attr != "training" and value == value:
+                # a layer's number (Dropout's p, BatchNorm's momentum) is a constant of the
+                # program, as a closure number is: changing it needs a new capture
+                check(f"{mn}.__dict__.get({attr!r}) == {value!r}", "error",
+                      f"{kind}.{attr} changed from {value!r}",
+                      lambda m=m, attr=attr, kind=kind, value=value:
+                      f"{kind}.{attr} changed ({value!r} -> {getattr(m, attr, None)!r})")
     for label, guard, _ in rec.lowered_calls:
         if guard is None:
             continue
