@@ -102,6 +102,47 @@ def test_learning_rate_changes_are_read_at_every_replay():
     assert eager == replayed and step._count() == 1
 
 
+_SCHEDULERS = {
+    "StepLR": lambda o: nn.optim.lr_scheduler.StepLR(o, step_size=2, gamma=0.5),
+    "OneCycleLR": lambda o: nn.optim.lr_scheduler.OneCycleLR(o, max_lr=0.5, total_steps=10),
+    "CosineAnnealingWarmRestarts":
+        lambda o: nn.optim.lr_scheduler.CosineAnnealingWarmRestarts(o, T_0=3),
+    "SequentialLR": lambda o: nn.optim.lr_scheduler.SequentialLR(
+        o, [nn.optim.lr_scheduler.ConstantLR(o, factor=0.5, total_iters=2),
+            nn.optim.lr_scheduler.ExponentialLR(o, gamma=0.8)], milestones=[3]),
+    "ChainedScheduler": lambda o: nn.optim.lr_scheduler.ChainedScheduler(
+        [nn.optim.lr_scheduler.StepLR(o, step_size=2), nn.optim.lr_scheduler.ExponentialLR(
+            o, gamma=0.9)]),
+    "ReduceLROnPlateau": lambda o: nn.optim.lr_scheduler.ReduceLROnPlateau(o, patience=0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_SCHEDULERS))
+def test_a_scheduler_stepped_inside_the_step_advances_at_every_replay(name):
+    def run(compiled):
+        model = _mlp()
+        opt = nn.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        sched = _SCHEDULERS[name](opt)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            sched.step(loss) if name == "ReduceLROnPlateau" else sched.step()
+            return loss
+
+        step = ag.compile(step) if compiled else step
+        lrs = []
+        for x, y in _batches(8):
+            step(x, y)
+            lrs.append(opt.param_groups[0]["lr"])
+        return lrs, model[0].weight.data.tobytes()
+
+    (lrs, weights), (lrs_c, weights_c) = run(False), run(True)
+    assert len(set(lrs)) > 1 and lrs_c == lrs and weights_c == weights
+
+
 def test_a_gradient_observer_raises():
     import viz
     step, model, opt, (x, y) = _trained()

@@ -59,7 +59,7 @@ class SequentialLR(LRScheduler):
         first.step()
         self._last_lr = first.get_last_lr()
 
-    def step(self, epoch: int | None = None) -> None:
+    def _step(self, epoch: int | None = None) -> None:
         self.last_epoch += 1
         index = bisect.bisect_right(self._milestones, self.last_epoch)
         scheduler = self._schedulers[index]
@@ -96,7 +96,7 @@ class ChainedScheduler(LRScheduler):
         self.last_epoch, self._step_count = 0, 0
         self._last_lr = self._current()
 
-    def step(self, epoch: int | None = None) -> None:
+    def _step(self, epoch: int | None = None) -> None:
         for scheduler in self._schedulers:
             scheduler.step()
         self.last_epoch += 1

@@ -128,7 +128,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         cosine = (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
         return [self.eta_min + (b - self.eta_min) * cosine for b in self.base_lrs]
 
-    def step(self, epoch: float | None = None) -> None:
+    def _step(self, epoch: float | None = None) -> None:
         if epoch is None and self.last_epoch < 0:
             epoch = 0
         if epoch is None:
@@ -194,7 +194,7 @@ class ReduceLROnPlateau(LRScheduler):
             bound = self.best - sign * self.threshold
         return value < bound if self.mode == "min" else value > bound
 
-    def step(self, metrics=None, epoch: int | None = None) -> None:
+    def _step(self, metrics=None, epoch: int | None = None) -> None:
         """Record this epoch's metric (a number or 0-d Tensor) and reduce the lr if it is time."""
         if metrics is None:
             raise TypeError("ReduceLROnPlateau.step: needs the metric, e.g. step(val_loss)")

@@ -18,6 +18,8 @@ from typing import Callable
 
 import numpy as np
 
+from autograd.compiler.protocol import lowered
+
 from .optimizer import Optimizer
 
 __all__ = ["LRScheduler", "StepLR", "ExponentialLR", "CosineAnnealingLR", "MultiStepLR",
@@ -59,8 +61,30 @@ class LRScheduler:
     def _current(self) -> list[float]:
         return [g["lr"] for g in self.optimizer.param_groups]
 
-    def step(self, epoch: int | None = None) -> None:
-        """Advance one epoch (or jump to ``epoch``) and write the new lr into every group."""
+    def step(self, *args, **kwargs) -> None:
+        """Advance one epoch (or jump to ``epoch``) and write the new lr into every group.  Inside
+        a step compiled with ag.compile this is one step of the program: every replay advances
+        the schedule again, as every eager call does."""
+        lowered(self._advance, args, kwargs, name=f"{type(self).__name__}.step",
+                state=self._compile_state)
+
+    def _advance(self, args, kwargs) -> None:
+        self._step(*args, **kwargs)
+
+    def _compile_state(self) -> list:
+        """What a step changes, for ag.compile's verification: the scheduler's numbers and lists
+        of numbers, its schedulers' (SequentialLR, ChainedScheduler), every group's
+        hyperparameters (lr, and OneCycleLR's momentum or betas)."""
+        items = [(name, self, name) for name, value in vars(self).items()
+                 if isinstance(value, (int, float)) or (
+                     isinstance(value, list) and all(isinstance(x, (int, float)) for x in value))]
+        for inner in getattr(self, "_schedulers", ()):
+            items += inner._compile_state()
+        return items + [(f"param group {i} {key}", group, key)
+                        for i, group in enumerate(self.optimizer.param_groups)
+                        for key in group if key != "params"]
+
+    def _step(self, epoch: int | None = None) -> None:
         self._step_count += 1
         if epoch is None:
             self.last_epoch += 1
