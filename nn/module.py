@@ -16,6 +16,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from autograd import Tensor
+from autograd.compiler.protocol import lowered
 from autograd.grad_mode import STATE, no_grad
 
 from .parameter import Parameter, as_input
@@ -248,11 +249,10 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        for param in self.parameters():
-            if set_to_none or param.grad is None:
-                param.grad = None
-            else:
-                param.grad[...] = 0
+        """Drop every parameter's gradient (or zero it in place); under ag.compile one step of
+        the program, as Optimizer.zero_grad."""
+        lowered(_zero_grads, tuple(self.parameters()), set_to_none,
+                name=f"{type(self).__name__}.zero_grad")
 
     # ---- dtype ---------------------------------------------------------------------------------
     def to(self, dtype) -> "Module":
@@ -382,3 +382,11 @@ def _as_buffer(value: Any, name: str) -> Tensor | None:
     if array.dtype.kind not in "biuf":
         raise TypeError(f"buffer {name!r}: must be numeric, got dtype {array.dtype}")
     return Tensor(array)
+
+
+def _zero_grads(params, set_to_none: bool) -> None:
+    for param in params:
+        if set_to_none or param.grad is None:
+            param.grad = None
+        else:
+            param.grad[...] = 0

@@ -202,3 +202,38 @@ def test_the_fused_backends_tolerance_on_python_floats(eager, replay, same):
     from autograd.compiler import state
 
     assert (state.first_difference([("x", replay)], [("x", eager)], fused=True) is None) == same
+
+
+@pytest.mark.parametrize("set_to_none", [False, True])
+def test_module_zero_grad_inside_the_step_replays(set_to_none):
+    def make():
+        ag.manual_seed(0)
+        net = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))
+        opt = nn.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+
+        def step(x):
+            net.zero_grad(set_to_none=set_to_none)  # zeroes .grad in place when False
+            loss = (net(x) ** 2).mean()
+            loss.backward()
+            opt.step()
+            return loss
+        return net, step
+
+    (net_e, eager), (net_c, plain) = make(), make()
+    compiled = ag.compile(plain)
+    for _ in range(6):
+        x = _f32(5, 3)
+        assert _same(eager(x), compiled(x))
+        for p, q in zip(net_e.parameters(), net_c.parameters()):
+            assert _same(p, q) and _same(p.grad, q.grad)
+
+
+def test_a_numpy_view_of_an_argument_is_refused_saying_so():
+    net = nn.Linear(3, 2)
+
+    @ag.compile
+    def step(x):
+        return net(x[:4]).sum()
+
+    with pytest.raises(ag.CompileError, match="view of an argument"):
+        step(_f32(6, 3))

@@ -121,6 +121,8 @@ class Recorder:
         src = data.data if isinstance(data, Tensor) else data
         if isinstance(src, np.ndarray):
             if tensor.data is src:
+                if id(src) not in self.slot_of:
+                    self.refuse_views(src, "Tensor")
                 return
             k = self.slot_of.get(id(src))
             if k is not None:
@@ -172,15 +174,24 @@ class Recorder:
             return self.constant_array(a, op_name, convert)
         return ("c", a)
 
-    def constant_array(self, a: np.ndarray, op_name: str, convert: bool):
+    def refuse_views(self, a: np.ndarray, op_name: str) -> None:
+        """A view (taken with NumPy) of an argument or a computed array: a replay would read the
+        capture's."""
         base = a.base
         while isinstance(base, np.ndarray):
-            if id(base) in self.slot_of:
+            k = self.slot_of.get(id(base))
+            if k is not None:
+                what = ("an argument (an ndarray argument sliced with NumPy?)"
+                        if k in self.arg_slots else
+                        "a computed array (NumPy on .data?)")
                 raise CompileError(
-                    f"capture: '{op_name}' reads a view of a computed array that was made outside "
-                    f"graphgrad's ops (NumPy on .data?), which a replay cannot follow; write it "
-                    f"with Tensor ops (at {user_site()})")
+                    f"capture: '{op_name}' reads a view of {what}, taken outside graphgrad's ops, "
+                    f"which a replay cannot follow; index a Tensor instead (ag.Tensor(x)[:4]) or "
+                    f"take the view outside the step (at {user_site()})")
             base = base.base
+
+    def constant_array(self, a: np.ndarray, op_name: str, convert: bool):
+        self.refuse_views(a, op_name)
         if convert and a.size > 1:
             # A cast of an argument (a layer converting float64 input to float32), found by its
             # values: only where the dtype differs and the values are exactly the cast's.  An
