@@ -120,9 +120,11 @@ def build_guard(rec, arg_tensor_count: int):
             check(f"{expr}.requires_grad is {info.tensor.requires_grad}", "error",
                   f"requires_grad of {label} was flipped")
             dt = name(d.dtype, "d")         # a builtin dtype is one object: `is` first
-            # strides too: the program's buffers and sums follow the capture's memory layout
-            check(f"(_d := {expr}.data).shape == {d.shape!r} and _d.strides == {d.strides!r} "
-                  f"and (_d.dtype is {dt} or _d.dtype == {dt})", "error",
+            # The shape, and for another array than the capture's own (which optimizers update
+            # in place) its strides and dtype too: buffers and sums follow the layout.
+            check(f"(_d := {expr}.data).shape == {d.shape!r} and (_d is {name(d, 'a')} or "
+                  f"_d.strides == {d.strides!r} and (_d.dtype is {dt} or _d.dtype == {dt}))",
+                  "error",
                   f"{label}: .data was replaced by an array of another shape, layout or dtype")
     for m in rec.modules.values():
         mn = name(m, "m")
