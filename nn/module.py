@@ -251,8 +251,9 @@ class Module:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Drop every parameter's gradient (or zero it in place); under ag.compile one step of
         the program, as Optimizer.zero_grad."""
-        lowered(_zero_grads, tuple(self.parameters()), set_to_none,
-                name=f"{type(self).__name__}.zero_grad")
+        params = tuple(self.parameters())
+        lowered(_zero_grads, params, set_to_none, name=f"{type(self).__name__}.zero_grad",
+                drops_grads=(lambda: params) if set_to_none else None)
 
     # ---- dtype ---------------------------------------------------------------------------------
     def to(self, dtype) -> "Module":

@@ -338,3 +338,40 @@ def test_a_layers_number_changed_after_capture_raises_naming_it(layer, attr, val
     setattr(layer, attr, value)
     with pytest.raises(ag.CompileError, match=f"{type(layer).__name__}.{attr} changed"):
         step(rng.standard_normal((8, 3)).astype(np.float32))
+
+
+def test_a_step_that_only_runs_backward_accumulates_once_grad_is_set_on_entry():
+    def make():
+        w = ag.Tensor(np.ones(3, np.float32), requires_grad=True)
+
+        def step(x):
+            loss = (ag.Tensor(x) * w).sum()
+            loss.backward()
+            return loss
+        return w, step
+
+    (we, eager), (wc, plain) = make(), make()
+    compiled = ag.compile(plain)
+    for i in range(6):
+        if i < 2:                       # zero_grad outside: the first two calls start from None
+            we.grad = wc.grad = None
+        x = np.arange(3, dtype=np.float32) + i
+        eager(x)
+        compiled(x)
+        assert we.grad.tobytes() == wc.grad.tobytes()
+
+
+def test_a_grad_dropped_by_plain_python_inside_the_step_needs_one_more_capture_only():
+    w = ag.Tensor(np.ones(3, np.float32), requires_grad=True)
+
+    @ag.compile
+    def step(x):
+        w.grad = None                   # before the step first reads w
+        loss = (ag.Tensor(x) * w).sum()
+        loss.backward()
+        return loss
+
+    for i in range(6):
+        step(np.full(3, float(i), np.float32))
+        np.testing.assert_array_equal(w.grad, np.full(3, float(i), np.float32))
+    assert step._count() == 2

@@ -51,7 +51,11 @@ class TensorInfo:
 
 
 class Recorder:
-    def __init__(self, arg_leaves: list, trace: bool = False) -> None:
+    def __init__(self, arg_leaves: list, trace: bool = False, grads_on_entry=None) -> None:
+        # id(tensor) -> whether it had a .grad when the call began, for the tensors an earlier
+        # capture of this step read: one seen first without a .grad it had on entry was dropped
+        # by plain Python (p.grad = None) before, and the program drops it there too.
+        self.grads_on_entry: dict[int, bool] = grads_on_entry or {}
         self.steps: list[Step] = []
         self.slot_of: dict[int, int] = {}
         self.keep: list = []           # everything whose id() is a key stays alive while capturing
@@ -68,6 +72,7 @@ class Recorder:
         self.values: dict[int, np.ndarray] = {}     # slot -> copy at creation (trace only)
         self.meta: dict[int, tuple] = {}            # slot -> (shape, dtype) of its array
         self.strided: set[int] = set()              # slots whose array is not C-contiguous
+        self.grad_drops: dict[int, list] = {}       # step index -> infos whose .grad it drops
         self.arg_slots: list[int] = []
         self.arg_tensors: dict[int, int] = {}
         self.arg_arrays: list[tuple[int, np.ndarray]] = []
@@ -158,6 +163,9 @@ class Recorder:
             ref = ("A", i) if i is not None else ("t", tensor)
             info = self.tensors[id(tensor)] = TensorInfo(tensor, ref)
             self.keep.append(tensor)
+            if tensor.grad is None and self.grads_on_entry.get(id(tensor)):
+                self.add("set_none", f"{self.label(tensor)}.grad = None", data=ref,
+                         key=("set_none", _key(ref)))
         return info
 
     def ref(self, a, tensor: Tensor | None = None, op_name: str = "", convert: bool = True):
@@ -360,8 +368,11 @@ class Recorder:
                  key=("inplace", name, fn, _key(target), _params_key(operand),
                       _params_key(where)))
 
-    def lowered(self, fn, args, name, guard, state, numba=None):
+    def lowered(self, fn, args, name, guard, state, numba=None, drops_grads=None):
         self.sync()
+        if drops_grads is not None:
+            self.grad_drops.setdefault(len(self.steps), []).extend(
+                self.see(t) for t in drops_grads())
         self.check_rng(f"before {name}")
         tmpl = self.template(tuple(args), name, lowered=True)
         if state is not None:

@@ -95,20 +95,30 @@ def build_guard(rec, arg_tensor_count: int):
         return key
 
     infos = list(rec.tensors.values())
-    # Retrace checks first: they choose between programs.  A program depends on a .grad being set
-    # on entry only where its first write to that .grad accumulates into it (leaf_iadd); one that
-    # first assigns or drops it does the same whatever was there.
-    first: dict[int, str] = {}
-    for step in rec.steps:
+    # Retrace checks first: they choose between programs.  The eager walk assigns a gradient
+    # where .grad is None and accumulates where it is set, so a program whose first write to a
+    # .grad is one of those holds only for the entry state it was captured with; one that first
+    # drops it (p.grad = None, zero_grad) does the same whatever was there.
+    first: dict = {}
+
+    def grad_key(ref):
+        return id(ref[1]) if ref[0] == "t" else ("A", ref[1])
+
+    for i, step in enumerate(rec.steps):
+        for info in rec.grad_drops.get(i, ()):
+            first.setdefault(grad_key(info.ref), "set_none")
         if step.kind in ("leaf_set", "leaf_iadd", "set_none"):
-            ref = step.data if step.kind == "set_none" else step.data[0]
-            first.setdefault(id(ref[1]) if ref[0] == "t" else ("A", ref[1]), step.kind)
+            first.setdefault(grad_key(step.data if step.kind == "set_none" else step.data[0]),
+                             step.kind)
     for info in infos:
-        t = info.ref
-        if first.get(id(t[1]) if t[0] == "t" else t) == "leaf_iadd":
+        t, kind = info.ref, first.get(grad_key(info.ref))
+        if kind in ("leaf_set", "leaf_iadd"):
             expr = f"_A[{t[1]}]" if t[0] == "A" else name(info.tensor, "t")
-            check(f"{expr}.grad is not None", RETRACE,
-                  f"{rec.label(info.tensor)}: .grad set on entry (accumulated into)")
+            accumulates = kind == "leaf_iadd"
+            check(f"{expr}.grad is {'not ' if accumulates else ''}None", RETRACE,
+                  f"{rec.label(info.tensor)}: .grad " + ("set on entry (accumulated into)"
+                                                          if accumulates else
+                                                          "None on entry (assigned)"))
     for info in infos:
         t = info.ref
         label = rec.label(info.tensor)

@@ -27,7 +27,8 @@ class CompileError(RuntimeError):
 def lowered(fn: Callable, *args, name: str | None = None,
             guard: Callable[..., tuple] | None = None,
             state: Callable[[], list] | None = None,
-            numba: Callable | None = None) -> Any:
+            numba: Callable | None = None,
+            drops_grads: Callable[[], list] | None = None) -> Any:
     """``fn(*args)``; inside a capture, also a step of the program that calls ``fn`` again at
     every replay.
 
@@ -39,12 +40,14 @@ def lowered(fn: Callable, *args, name: str | None = None,
     ``[(label, container, key), ...]``: the mutable state fn changes (a dict item, or an attribute
     of an object), which compile's verification and ``check=True`` snapshot and compare.
     ``numba``: the same work written with numba kernels, which the numba backend's replays call
-    in ``fn``'s place (with the same arguments; within that backend's tolerance of ``fn``)."""
+    in ``fn``'s place (with the same arguments; within that backend's tolerance of ``fn``).
+    ``drops_grads()``: the Tensors whose ``.grad`` fn sets to None whatever it was (zero_grad), so
+    that whether they had one on entry does not choose the program."""
     rec = recording()
     if rec is None:
         return fn(*args)
     return rec.lowered(fn, args, name or getattr(fn, "__qualname__", "lowered"), guard, state,
-                       numba)
+                       numba, drops_grads)
 
 
 def inspected(fn, *args, **kwargs):

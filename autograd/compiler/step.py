@@ -46,12 +46,13 @@ class _Captured:
         self.recaptures = 0
 
 
-def _capture(fn, args, kwargs, leaves, trace: bool = False, backend: str = "numpy"):
+def _capture(fn, args, kwargs, leaves, trace: bool = False, backend: str = "numpy",
+             grads_on_entry=None):
     """Run ``fn`` eagerly under a Recorder; (result, recorder, program)."""
     if recording() is not None:
         raise CompileError("ag.compile: a compiled step cannot run inside another's capture")
     with _ONE_CAPTURE:                  # the recorder slot is global; other threads' work is not
-        rec = Recorder(leaves, trace)   # recorded (Recorder.thread)
+        rec = Recorder(leaves, trace, grads_on_entry)   # recorded (Recorder.thread)
         engine.RECORDER = rec
         try:
             with tensor_hooks.installed():
@@ -213,6 +214,12 @@ class CompiledStep:
                                      "change")
         return None
 
+    def _grads_on_entry(self) -> dict[int, bool]:
+        """Whether each tensor the captures so far read has a .grad now, as a call begins."""
+        return {id(info.tensor): info.tensor.grad is not None
+                for group in self.programs.values() for c in group
+                for info in c.rec.tensors.values() if info.ref[0] == "t"}
+
     def _count(self) -> int:
         return sum(len(v) for v in self.programs.values())
 
@@ -221,7 +228,8 @@ class CompiledStep:
             raise CompileError(f"ag.compile: more than {MAX_SIGNATURES} signatures (argument "
                                f"shapes, dtypes, Python numbers, .grad set or None); pass "
                                f"changing numbers as 0-d Tensors, or call the plain function")
-        result, rec, program = _capture(self.fn, args, kwargs, leaves, self.check, self.backend)
+        result, rec, program = _capture(self.fn, args, kwargs, leaves, self.check, self.backend,
+                                        self._grads_on_entry())
         program.build()
         self.programs.setdefault(key, []).append(_Captured(rec, program, len(leaves)))
         return result
@@ -241,7 +249,7 @@ class CompiledStep:
         after_replay = snapshots.collect(captured.rec, tensors, replayed)
         snapshots.restore(snap)
         result, rec, recaptured = _capture(self.fn, args, kwargs, leaves, self.check,
-                                           self.backend)
+                                           self.backend, self._grads_on_entry())
         changed, fresh = _same_program(captured.rec, rec)
         if changed is not None:
             if self.check:

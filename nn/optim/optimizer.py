@@ -143,7 +143,8 @@ class Optimizer:
     # ---- the training-loop calls ---------------------------------------------------------------
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Drop every parameter's gradient (``None``), so the next backward starts from zero."""
-        lowered(self._zero_grad, set_to_none, name=f"{type(self).__name__}.zero_grad")
+        lowered(self._zero_grad, set_to_none, name=f"{type(self).__name__}.zero_grad",
+                drops_grads=self._params if set_to_none else None)
 
     def _zero_grad(self, set_to_none: bool) -> None:
         for group in self.param_groups:
