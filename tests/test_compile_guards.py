@@ -375,3 +375,54 @@ def test_a_grad_dropped_by_plain_python_inside_the_step_needs_one_more_capture_o
         step(np.full(3, float(i), np.float32))
         np.testing.assert_array_equal(w.grad, np.full(3, float(i), np.float32))
     assert step._count() == 2
+
+
+@pytest.mark.parametrize("attr, value", [
+    ("count_include_pad", False), ("padding", (0, 0)), ("divisor_override", 2)])
+def test_a_layers_setting_changed_after_capture_raises_naming_it(attr, value):
+    pool = nn.AvgPool2d(2, padding=1)
+    conv = nn.Conv2d(1, 2, 3, padding=1)
+    opt = nn.optim.SGD(conv.parameters(), lr=0.1)
+
+    @ag.compile
+    def step(x):
+        opt.zero_grad()
+        loss = pool(conv(x)).sum()
+        loss.backward()
+        opt.step()
+        return loss
+
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        step(rng.standard_normal((2, 1, 6, 6)).astype(np.float32))
+    setattr(pool, attr, value)
+    with pytest.raises(ag.CompileError, match=f"AvgPool2d.{attr} changed"):
+        step(rng.standard_normal((2, 1, 6, 6)).astype(np.float32))
+
+
+class _Scale(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.limit = float("inf")       # a setting whose repr is no Python literal
+        self.factor = 2.0
+
+    def forward(self, x):
+        return x * self.factor
+
+
+def test_a_modules_own_setting_is_guarded_inf_included():
+    scale = _Scale()
+    w = ag.Tensor(np.ones(3, np.float32), requires_grad=True)
+
+    @ag.compile
+    def step(x):
+        loss = scale(x * w).sum()
+        loss.backward()
+        w.grad = None
+        return loss
+
+    for i in range(3):
+        assert step(np.full(3, 1.0, np.float32)).item() == 6.0
+    scale.factor = 3.0
+    with pytest.raises(ag.CompileError, match="_Scale.factor changed"):
+        step(np.full(3, 1.0, np.float32))

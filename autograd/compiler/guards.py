@@ -77,6 +77,16 @@ def _diff(expected: tuple, now: tuple) -> str:
     return "its structure"
 
 
+_SETTINGS = (bool, int, float, str, type(None))
+
+
+def _setting(value) -> bool:
+    """A Python value a layer is configured with: a number, a string, None, a tuple of those."""
+    if type(value) in (tuple, list):
+        return all(type(x) in _SETTINGS for x in value)
+    return type(value) in _SETTINGS
+
+
 def build_guard(rec, arg_tensor_count: int):
     """(guard function, checks) for a finished capture: ``guard(_A)`` returns the index of the
     first failing check, or -1.  ``checks[i]`` is (action, message, None or a callable giving
@@ -146,10 +156,11 @@ def build_guard(rec, arg_tensor_count: int):
             if isinstance(value, Tensor) or id(value) in rec.modules:
                 check(f"{mn}.__dict__.get({attr!r}) is {name(value, 'a')}", "error",
                       f"{kind}.{attr} was rebound")
-            elif type(value) in (int, float) and attr != "training" and value == value:
-                # a layer's number (Dropout's p, BatchNorm's momentum) is a constant of the
-                # program, as a closure number is: changing it needs a new capture
-                check(f"{mn}.__dict__.get({attr!r}) == {value!r}", "error",
+            elif attr != "training" and _setting(value) and value == value:
+                # a layer's setting (Dropout's p, BatchNorm's momentum, a pool's padding, a
+                # loss's reduction) is a constant of the program, as a closure number is:
+                # changing it needs a new capture
+                check(f"{mn}.__dict__.get({attr!r}) == {name(value, 'n')}", "error",
                       f"{kind}.{attr} changed from {value!r}",
                       lambda m=m, attr=attr, kind=kind, value=value:
                       f"{kind}.{attr} changed ({value!r} -> {getattr(m, attr, None)!r})")
