@@ -426,3 +426,42 @@ def test_a_modules_own_setting_is_guarded_inf_included():
     scale.factor = 3.0
     with pytest.raises(ag.CompileError, match="_Scale.factor changed"):
         step(np.full(3, 1.0, np.float32))
+
+
+def _plateau_run(compiled, metric_of):
+    ag.manual_seed(0)
+    net = nn.Linear(3, 1)
+    opt = nn.optim.SGD(net.parameters(), lr=0.1)
+    sched = nn.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="max", patience=0, factor=0.5)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.mse_loss(net(x), y)
+        loss.backward()
+        opt.step()
+        sched.step(metric_of(x, loss))
+        return loss, metric_of(x, loss)
+
+    step = ag.compile(step) if compiled else step
+    rng = np.random.default_rng(0)
+    lrs = []
+    for i in range(6):
+        x = np.abs(rng.standard_normal((8, 3))).astype(np.float32)
+        if i < 2:
+            x[:4] *= -1             # the same metric on the capture and verify calls
+        step(x, rng.standard_normal((8, 1)).astype(np.float32))
+        lrs.append((opt.param_groups[0]["lr"], sched.best))
+    return lrs
+
+
+@pytest.mark.parametrize("metric_of", [
+    lambda x, loss: (ag.Tensor(x) > 0).sum(),                 # a 0-d Tensor
+    lambda x, loss: (ag.Tensor(x) > 0).sum().astype(np.float32).item(),   # a float item()
+], ids=["tensor", "float item"])
+def test_a_computed_metric_reaches_a_scheduler_at_every_replay(metric_of):
+    assert _plateau_run(True, metric_of) == _plateau_run(False, metric_of)
+
+
+def test_an_int_item_given_to_a_lowered_call_is_refused():
+    with pytest.raises(ag.CompileError, match="cannot tell a computed int"):
+        _plateau_run(True, lambda x, loss: (ag.Tensor(x) > 0).sum().item())

@@ -236,6 +236,15 @@ class Recorder:
             return (type(obj).__name__, [self.template(x, op_name, lowered) for x in obj])
         if type(obj) is dict:
             return ("dict", [(k, self.template(v, op_name, lowered)) for k, v in obj.items()])
+        if type(obj) in (float, int):   # an item()'s value?  A float is its own object; a small
+            k = self.slot_of.get(id(obj))   # int is shared by every equal int in the process
+            if k is not None and type(obj) is float:
+                return ("v", k)
+            if k is not None and lowered:
+                raise CompileError(
+                    f"capture: {op_name} is given the int {obj!r}, which an item() in the step "
+                    f"also gave: compile cannot tell a computed int from a constant; pass the "
+                    f"0-d Tensor itself (at {user_site()})")
         return ("c", obj)
 
     # ---- what the engine reports --------------------------------------------------------------

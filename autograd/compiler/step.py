@@ -63,6 +63,7 @@ def _capture(fn, args, kwargs, leaves, trace: bool = False, backend: str = "nump
             engine.RECORDER = None
     output = _output_template(rec, result)
     returned = {r[1] for r in _refs(output) if r[0] == "v"}
+    returned.update(k for s in rec.steps if s.kind == "lowered" for k in s.uses)
     for slot, site in rec.items:
         if slot not in returned:
             raise CompileError(f"capture: item() at {site} gives a Python value the compiled "
