@@ -56,9 +56,9 @@ def as_input(x: Any, dtype, layer: str | None = None) -> Tensor:
                                 f"parameters are {np.dtype(dtype)}; convert one of them "
                                 f"(x.astype(np.{np.dtype(dtype)}) or model.to(np.{x.dtype}))")
             return x
-        return Tensor(x.data.astype(dtype))
+        return Tensor(x.data, dtype=dtype)   # a cast ag.compile records as one
     array = np.asarray(x)
     if array.dtype.kind not in "biuf":
         raise TypeError(f"expected a Tensor or a numeric array, got {type(x).__name__} "
                         f"of dtype {array.dtype}")
-    return Tensor(array.astype(dtype, copy=False))
+    return Tensor(array, dtype=dtype)

@@ -237,3 +237,40 @@ def test_a_numpy_view_of_an_argument_is_refused_saying_so():
 
     with pytest.raises(ag.CompileError, match="view of an argument"):
         step(_f32(6, 3))
+
+
+def test_float64_data_and_int32_targets_into_a_float32_model_replay():
+    import nn.functional as F
+
+    def make():
+        ag.manual_seed(0)
+        net = nn.Linear(3, 2)
+        opt = nn.optim.SGD(net.parameters(), lr=0.1)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(net(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+        return net, step
+
+    (net_e, eager), (net_c, plain) = make(), make()
+    compiled = ag.compile(plain)
+    for _ in range(5):
+        x, y = RNG.standard_normal((6, 3)), RNG.integers(0, 2, 6).astype(np.int32)
+        assert _same(eager(x, y), compiled(x, y)) and _same(net_e.weight, net_c.weight)
+    assert all(c.verified for g in compiled.programs.values() for c in g)
+
+
+def test_a_cast_of_a_closure_array_reads_it_at_every_replay():
+    table = np.ones(3)                  # float64, changed between calls by the caller
+    w = ag.tensor(np.ones(3, np.float32), requires_grad=True)
+
+    def plain():
+        return (ag.Tensor(table, dtype=np.float32) * w).sum()
+
+    compiled = ag.compile(plain)
+    for i in range(5):
+        table[...] = i
+        assert _same(plain(), compiled())

@@ -75,14 +75,12 @@ class Recorder:
         self.grad_drops: dict[int, list] = {}       # step index -> infos whose .grad it drops
         self.arg_slots: list[int] = []
         self.arg_tensors: dict[int, int] = {}
-        self.arg_arrays: list[tuple[int, np.ndarray]] = []
         self.arg_copies: list[tuple[int, np.ndarray]] = []    # the values the capture started from
         self.inputs: list[np.ndarray] = []                     # those and the tensors' (step.py)
         for i, leaf in enumerate(arg_leaves):
             data = leaf.data if isinstance(leaf, Tensor) else leaf
             k = self.new_slot(data)
             self.arg_slots.append(k)
-            self.arg_arrays.append((k, data))
             self.arg_copies.append((k, np.array(data, copy=True)))
             if isinstance(leaf, Tensor):
                 self.arg_tensors[id(leaf)] = i
@@ -119,23 +117,28 @@ class Recorder:
 
     def construct(self, tensor: Tensor, data) -> None:
         """``Tensor(data, ...)`` inside the step.  Sharing an array, it reads that array as any
-        op input does; casting a computed array or an argument, the program casts it again;
-        built from Python values (a list, a number), it is a new Tensor at every call."""
+        op input does; casting one (an argument, a computed array, a closure's), the program
+        casts it again at every replay; built from Python values (a list, a number), it is a new
+        Tensor at every call.  (Layers convert their inputs this way, nn.parameter.as_input.)"""
         if get_ident() != self.thread:
             return
         src = data.data if isinstance(data, Tensor) else data
-        if isinstance(src, np.ndarray):
-            if tensor.data is src:
-                if id(src) not in self.slot_of:
-                    self.refuse_views(src, "Tensor")
-                return
-            k = self.slot_of.get(id(src))
-            if k is not None:
-                out, dtype = self.new_slot(tensor.data), tensor.data.dtype
-                self.add("argcast", f"Tensor(..., dtype={dtype})", (k,), (out,),
-                         data=(("v", k), out, dtype), key=("argcast", k, out, dtype.str))
-                return
-        self.fresh(tensor)
+        if not isinstance(src, np.ndarray):
+            self.fresh(tensor)
+            return
+        k = self.slot_of.get(id(src))
+        if k is None:
+            self.refuse_views(src, "Tensor")
+        if tensor.data is src:
+            return
+        out, dtype = self.new_slot(tensor.data), tensor.data.dtype
+        if k is not None:
+            self.add("argcast", f"Tensor(..., dtype={dtype})", (k,), (out,),
+                     data=(("v", k), out, dtype), key=("argcast", k, out, dtype.str))
+        else:                           # a cast of an array read live (a closure's): again
+            self.keep.append(src)       # from its values at every replay
+            self.add("copy", f"Tensor(..., dtype={dtype})", (), (out,),
+                     data=(("c", src), out, dtype), key=("new", out, dtype.str, src.shape))
 
     def fresh(self, tensor: Tensor) -> None:
         """A Tensor the step makes from constants (``ag.zeros``, ``Tensor([1, 2])``): eager
@@ -168,7 +171,7 @@ class Recorder:
                          key=("set_none", _key(ref)))
         return info
 
-    def ref(self, a, tensor: Tensor | None = None, op_name: str = "", convert: bool = True):
+    def ref(self, a, tensor: Tensor | None = None, op_name: str = ""):
         """The reference an op input (or a lowered argument) becomes."""
         k = self.slot_of.get(id(a))
         if k is not None:
@@ -179,7 +182,7 @@ class Recorder:
                 return ("v", self.arg_slots[info.ref[1]])
             return ("t", info.tensor)
         if isinstance(a, np.ndarray):
-            return self.constant_array(a, op_name, convert)
+            return self.constant_array(a, op_name)
         return ("c", a)
 
     def refuse_views(self, a: np.ndarray, op_name: str) -> None:
@@ -198,21 +201,8 @@ class Recorder:
                     f"take the view outside the step (at {user_site()})")
             base = base.base
 
-    def constant_array(self, a: np.ndarray, op_name: str, convert: bool):
+    def constant_array(self, a: np.ndarray, op_name: str):
         self.refuse_views(a, op_name)
-        if convert and a.size > 1:
-            # A cast of an argument (a layer converting float64 input to float32), found by its
-            # values: only where the dtype differs and the values are exactly the cast's.  An
-            # array of the argument's own dtype that equals it (a closure constant, NumPy on the
-            # argument that changed nothing this time) stays a constant: taken for the argument,
-            # it would be replaced by the argument at every replay.
-            for k, arg in self.arg_arrays:
-                if (arg.shape == a.shape and arg.dtype != a.dtype
-                        and np.array_equal(arg.astype(a.dtype), a, equal_nan=True)):
-                    out = self.new_slot(a)
-                    self.add("argcast", f"asarray(argument, {a.dtype})", (k,), (out,),
-                             data=(("v", k), out, a.dtype), key=("argcast", k, out, a.dtype.str))
-                    return ("v", out)
         self.keep.append(a)
         return ("c", a)
 
@@ -228,7 +218,7 @@ class Recorder:
             return ("tensor", info.ref) if info.ref[0] == "A" or lowered else self.ref(
                 obj.data, obj, op_name)
         if isinstance(obj, np.ndarray):
-            r = self.ref(obj, None, op_name, convert=not lowered)
+            r = self.ref(obj, None, op_name)
             if lowered and r[0] == "c":
                 self.lowered_arrays.append(obj)
             return r
@@ -291,12 +281,12 @@ class Recorder:
             if src is None or g is None:
                 continue
             out = self.new_slot(g.data)
-            r = self.ref(src, None, "grad", convert=False)
+            r = self.ref(src, None, "grad")
             self.add("copy", "ag.grad copy", [r[1]] if r[0] == "v" else [], (out,),
                      data=(r, out, g.data.dtype), key=("copy", _key(r), out))
 
     def item(self, tensor: Tensor, value) -> None:
-        r = self.ref(tensor.data, None, "item", convert=False)
+        r = self.ref(tensor.data, None, "item")
         if r[0] == "c":
             return      # a constant: its item is a constant too
         out = self.new_slot(value)
@@ -307,9 +297,9 @@ class Recorder:
     def operand(self, x, name: str):
         """An operand of a comparison or in-place update: its array."""
         if isinstance(x, Tensor):
-            return self.ref(x.data, x, name, convert=False)
+            return self.ref(x.data, x, name)
         if isinstance(x, np.ndarray):
-            return self.ref(x, None, name, convert=False)
+            return self.ref(x, None, name)
         return ("c", x)
 
     def operands(self, obj, name: str):
@@ -356,7 +346,7 @@ class Recorder:
                  data=(fn, ins, k), key=(kind, fn, _keys(ins), k))
 
     def array_target(self, tensor: Tensor, name: str):
-        r = self.ref(tensor.data, tensor, name, convert=False)
+        r = self.ref(tensor.data, tensor, name)
         if r[0] == "t":
             self.see(tensor).touched = True     # changed by a step: not an untracked change
         return r

@@ -32,7 +32,7 @@ def _item(self):
 
 def _bool(self):
     rec = recording()
-    if rec is not None and rec.ref(self.data, None, "bool", convert=False)[0] != "c":
+    if rec is not None and rec.ref(self.data, None, "bool")[0] != "c":
         raise CompileError(f"capture: bool() of a computed tensor (Python control flow on tensor "
                            f"values, e.g. `if loss > 0:`) cannot be compiled: the program would "
                            f"freeze one branch (at {user_site()})")

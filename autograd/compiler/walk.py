@@ -36,7 +36,7 @@ def record_backward(rec, roots, root_grads, retain_graph, create_graph, capture)
                           f"began (a graph built outside the step)")
 
     def ref(a):
-        return rec.ref(a, None, "backward", convert=False)
+        return rec.ref(a, None, "backward")
 
     def use(r):
         return [r[1]] if r[0] == "v" else []
