@@ -274,3 +274,61 @@ def test_a_cast_of_a_closure_array_reads_it_at_every_replay():
     for i in range(5):
         table[...] = i
         assert _same(plain(), compiled())
+
+
+def test_requires_grad_set_on_an_argument_inside_the_step_is_set_at_replay():
+    w = ag.tensor(np.ones(3, np.float32), requires_grad=True)
+
+    @ag.compile
+    def step(x):
+        x.requires_grad_()
+        (x * w).sum().backward()
+        w.grad = None
+        return x.grad
+
+    for _ in range(4):
+        x = ag.Tensor(_f32(3))
+        step(x)
+        assert x.requires_grad and x.grad is not None
+
+
+def test_tolist_of_a_computed_tensor_is_computed_at_every_replay():
+    net = nn.Linear(2, 2)
+
+    def plain(x):
+        return net(x).tolist()
+
+    compiled = ag.compile(plain)
+    for _ in range(5):
+        x = _f32(3, 2)
+        assert compiled(x) == plain(x)
+
+
+def test_an_array_returned_from_numpy_on_data_is_refused_once_calls_disagree():
+    net = nn.Linear(2, 2)
+
+    @ag.compile
+    def step(x):
+        return np.array(net(x).data * 2)
+
+    x = _f32(3, 2)
+    step(x)
+    step(x)                             # the same data: not verified yet
+    with pytest.raises(ag.CompileError, match="the return value"):
+        step(_f32(3, 2))
+
+
+def test_a_seed_cast_from_another_dtype_is_not_frozen():
+    w = ag.tensor(np.ones((2, 3), np.float32), requires_grad=True)
+
+    def plain(x, seed):
+        (g,) = ag.grad(ag.matmul(x, w), [w], grad_outputs=seed)
+        return g
+
+    compiled = ag.compile(plain)
+    x = _f32(4, 2)
+    seed = np.ones((4, 3))              # float64: cast to the output's float32
+    compiled(x, seed)
+    compiled(x, seed)
+    with pytest.raises(ag.CompileError, match="computed outside"):
+        compiled(x, seed * 5)

@@ -73,6 +73,7 @@ class Recorder:
         self.meta: dict[int, tuple] = {}            # slot -> (shape, dtype) of its array
         self.strided: set[int] = set()              # slots whose array is not C-contiguous
         self.grad_drops: dict[int, list] = {}       # step index -> infos whose .grad it drops
+        self.output = None                          # the return value's template (step.py)
         self.arg_slots: list[int] = []
         self.arg_tensors: dict[int, int] = {}
         self.arg_copies: list[tuple[int, np.ndarray]] = []    # the values the capture started from
@@ -285,14 +286,23 @@ class Recorder:
             self.add("copy", "ag.grad copy", [r[1]] if r[0] == "v" else [], (out,),
                      data=(r, out, g.data.dtype), key=("copy", _key(r), out))
 
-    def item(self, tensor: Tensor, value) -> None:
-        r = self.ref(tensor.data, None, "item")
+    def item(self, tensor: Tensor, value, method: str = "item") -> None:
+        """``t.item()`` or ``t.tolist()``: a Python value the program computes again."""
+        r = self.ref(tensor.data, None, method)
         if r[0] == "c":
             return      # a constant: its item is a constant too
         out = self.new_slot(value)
-        self.items.append((out, user_site()))
-        self.add("item", "item()", [r[1]] if r[0] == "v" else [], (out,), data=(r, out),
-                 key=("item", _key(r), out))
+        self.items.append((out, f"{method}() at {user_site()}"))
+        self.add(method, f"{method}()", [r[1]] if r[0] == "v" else [], (out,), data=(r, out),
+                 key=(method, _key(r), out))
+
+    def requires_grad(self, tensor: Tensor) -> None:
+        """``x.requires_grad_()`` of an argument inside the step: the replay sets it too."""
+        i = self.arg_tensors.get(id(tensor))
+        if i is not None:
+            flag = tensor.requires_grad
+            self.add("requires_grad", f"requires_grad_({flag})", data=(("A", i), flag),
+                     key=("requires_grad", i, flag))
 
     def operand(self, x, name: str):
         """An operand of a comparison or in-place update: its array."""
@@ -485,6 +495,14 @@ def _constant(r) -> bool:
         r[0] == "t" and not r[1].requires_grad)
 
 
+_READS_REFS = {"copy", "backward", "fit", "cast", "argcast", "add", "iadd", "leaf_set",
+               "leaf_iadd"}
+
+
+def _is_ref(r) -> bool:
+    return type(r) is tuple and len(r) == 2 and r[0] in ("c", "t", "v", "A")
+
+
 def constants(steps) -> list:
     """Every constant array (or Tensor without grad) the steps read, in order: compared between
     two captures by identity or, failing that, by value."""
@@ -501,8 +519,8 @@ def constants(steps) -> list:
             found += [r[1] for r in s.data[1] if _constant(r)]
         elif s.kind == "inspect":
             found += [r[1] for t in s.data[1:3] for r in refs_in(t) if _constant(r)]
-        elif s.kind == "copy" and _constant(s.data[0]):
-            found.append(s.data[0][1])
+        elif s.kind in _READS_REFS:     # a seed or a gradient made outside ops (a cast seed)
+            found += [r[1] for r in s.data if _is_ref(r) and _constant(r)]
         elif s.kind == "inplace":
             for t in s.data[1:]:
                 if t is not None:

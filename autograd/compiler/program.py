@@ -202,9 +202,12 @@ class Step:
             return [f"{names.tensor(leaf)}.grad += {names.ref(g)}"]
         if kind == "set_none":
             return [f"{names.tensor(d)}.grad = None"]
-        if kind == "item":
+        if kind in ("item", "tolist"):
             src, out = d
-            return [f"v{out} = {names.ref(src)}.item()"]
+            return [f"v{out} = {names.ref(src)}.{kind}()"]
+        if kind == "requires_grad":
+            tensor, flag = d
+            return [f"{names.tensor(tensor)}.requires_grad = {flag}"]
         if kind == "compare":
             fn, ins, out = d
             return [f"v{out} = _asarray({names.const(fn, 'f')}({', '.join(map(names.ref, ins))}))"]

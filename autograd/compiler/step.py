@@ -61,14 +61,14 @@ def _capture(fn, args, kwargs, leaves, trace: bool = False, backend: str = "nump
             rec.check_rng("during the step")
         finally:
             engine.RECORDER = None
-    output = _output_template(rec, result)
+    output = rec.output = _output_template(rec, result)
     returned = {r[1] for r in _refs(output) if r[0] == "v"}
     returned.update(k for s in rec.steps if s.kind == "lowered" for k in s.uses)
     for slot, site in rec.items:
         if slot not in returned:
-            raise CompileError(f"capture: item() at {site} gives a Python value the compiled "
-                               f"program cannot see used (an if, a counter, a print); only an "
-                               f"item() whose value is returned can be compiled")
+            raise CompileError(f"capture: {site} gives a Python value the compiled program "
+                               f"cannot see used (an if, a counter, a print); only one whose "
+                               f"value is returned can be compiled")
     for info in rec.tensors.values():
         t = info.tensor
         if not info.touched and info.ref[0] == "t" and not np.array_equal(
@@ -107,6 +107,8 @@ def _output_template(rec: Recorder, obj):
                                f"inside it ({rec.label(obj)}); a replay cannot make a new leaf "
                                f"at every call: make it outside the step, or return its detach()")
         return ("tensor", rec.see(obj).ref)
+    if type(obj) is list and id(obj) in rec.slot_of:
+        return ("v", rec.slot_of[id(obj)])        # a tolist()
     if isinstance(obj, (tuple, list)) and type(obj) in (tuple, list):
         return (type(obj).__name__, [_output_template(rec, x) for x in obj])
     if type(obj) is dict:
@@ -128,9 +130,13 @@ def _same_program(a: Recorder, b: Recorder) -> tuple[str | None, bool]:
     for i, (x, y) in enumerate(zip(a.steps, b.steps)):
         if x.key != y.key:
             return f"step {i} was '{x.label}', then '{y.label}'", False
-    steps = [s for s in a.steps for _ in constants([s])]
+    labels = [s.label for s in a.steps for _ in constants([s])]
+    outs_a, outs_b = _returned_arrays(a.output), _returned_arrays(b.output)
+    if len(outs_a) != len(outs_b):
+        return "another return value", False
+    labels += ["the return value"] * len(outs_a)
     fresh = False
-    for i, (x, y) in enumerate(zip(constants(a.steps), constants(b.steps))):
+    for i, (x, y) in enumerate(zip(constants(a.steps) + outs_a, constants(b.steps) + outs_b)):
         if isinstance(x, Tensor):
             x, y = x.data, y.data
         if x is y:
@@ -138,11 +144,16 @@ def _same_program(a: Recorder, b: Recorder) -> tuple[str | None, bool]:
         fresh = True
         if not (x.shape == y.shape and x.dtype == y.dtype and np.array_equal(x, y, equal_nan=True)):
             raise CompileError(
-                f"ag.compile: an input of '{steps[i].label}' ({x.shape} {x.dtype}) was computed "
+                f"ag.compile: an input of '{labels[i]}' ({x.shape} {x.dtype}) was computed "
                 f"outside graphgrad's ops (NumPy on .data, np.asarray of a tensor...) and has "
                 f"other values on this call; capture would freeze it: compute it with Tensor ops "
                 f"or pass it as an argument")
     return None, fresh
+
+
+def _returned_arrays(output) -> list:
+    """The arrays a step returns that the program did not compute (np.array(t.data * 2))."""
+    return [r[1] for r in _refs(output) if r[0] == "c" and isinstance(r[1], np.ndarray)]
 
 
 def _inputs(rec: Recorder, arrays) -> list:

@@ -17,7 +17,7 @@ __all__ = ["installed"]
 # class defines each itself or inherits it (restoring must not leave a copy on the class).
 _ORIGINAL = {name: getattr(Tensor, name)
              for name in ("item", "__bool__", "_compare", "_inplace", "__setitem__", "detach",
-                          "__init__")
+                          "__init__", "tolist", "requires_grad_")
              if hasattr(Tensor, name)}
 _OWN = {name for name in _ORIGINAL if name in Tensor.__dict__}
 
@@ -28,6 +28,22 @@ def _item(self):
     if rec is not None:
         rec.item(self, value)
     return value
+
+
+def _tolist(self):
+    value = _ORIGINAL["tolist"](self)
+    rec = recording()
+    if rec is not None:
+        rec.item(self, value, "tolist")
+    return value
+
+
+def _requires_grad_(self, requires_grad=True):
+    result = _ORIGINAL["requires_grad_"](self, requires_grad)
+    rec = recording()
+    if rec is not None:
+        rec.requires_grad(self)
+    return result
 
 
 def _bool(self):
@@ -85,7 +101,8 @@ def _init(self, data, *args, **kwargs):
 
 
 _WRAPPERS = {"item": _item, "__bool__": _bool, "_compare": _compare, "_inplace": _inplace,
-             "__setitem__": _setitem, "detach": _detach, "__init__": _init}
+             "__setitem__": _setitem, "detach": _detach, "__init__": _init, "tolist": _tolist,
+             "requires_grad_": _requires_grad_}
 
 
 @contextmanager
