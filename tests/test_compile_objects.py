@@ -332,3 +332,20 @@ def test_a_seed_cast_from_another_dtype_is_not_frozen():
     compiled(x, seed)
     with pytest.raises(ag.CompileError, match="computed outside"):
         compiled(x, seed * 5)
+
+
+def test_a_tensor_wrapped_around_a_new_array_in_the_step_is_returned_as_a_new_one():
+    w = ag.tensor(_f32(3), requires_grad=True)
+
+    def plain(x):
+        made = ag.Tensor(np.array([1.0, 2.0, 3.0], np.float32))
+        return (w * x).sum(), made
+
+    compiled = ag.compile(plain)
+    seen = []
+    for _ in range(5):
+        x = _f32(3)
+        (le, me), (lc, mc) = plain(x), compiled(x)
+        assert _same(le, lc) and _same(me, mc) and all(mc is not old for old in seen)
+        seen.append(mc)
+        mc += 100.0                     # the caller's to change

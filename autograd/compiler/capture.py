@@ -63,7 +63,8 @@ class Recorder:
         self.node_of: dict[int, int] = {}
         self.tensors: dict[int, TensorInfo] = {}
         self.detached: dict[int, Tensor] = {}      # id(t.detach()) -> t, of tensors read live
-        self.created: set[int] = set()              # ids of Tensors built by the step (kept)
+        self.new_leaves: set[int] = set()           # ids of Tensors the step made that need grad
+        self.wrapped: set[int] = set()              # ids of Tensors it made around an ndarray
         self.modules: dict[int, object] = {}
         self.items: list[tuple[int, str]] = []
         self.lowered_calls: list[tuple[str, object, object]] = []   # (name, guard, state)
@@ -130,7 +131,10 @@ class Recorder:
         k = self.slot_of.get(id(src))
         if k is None:
             self.refuse_views(src, "Tensor")
-        if tensor.data is src:
+        if tensor.data is src:          # read live as the array; returned, a copy (step.py)
+            if k is None:
+                self.wrapped.add(id(tensor))
+                self.keep.append(tensor)
             return
         out, dtype = self.new_slot(tensor.data), tensor.data.dtype
         if k is not None:
@@ -149,10 +153,10 @@ class Recorder:
         be the same object at every call.)"""
         if get_ident() != self.thread or id(tensor.data) in self.slot_of:
             return
-        self.created.add(id(tensor))
         self.keep.append(tensor)
         if tensor.requires_grad:
-            return                      # a new leaf: refused if returned (step._output_template)
+            self.new_leaves.add(id(tensor))     # refused if returned (step._output_template)
+            return
         first = np.array(tensor.data, copy=True)
         self.keep.append(first)
         out = self.new_slot(tensor.data)

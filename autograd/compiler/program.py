@@ -91,6 +91,8 @@ class Names:
             return "{" + ", ".join(f"{self.const(k)}: {self.struct(x)}" for k, x in tmpl[1]) + "}"
         if kind == "wrap":
             return f"_make({self.ref(tmpl[1])}, None)"
+        if kind == "copied":
+            return f"_make(_array({self.ref(tmpl[1])}, copy=True), None)"
         if kind == "tensor":               # a live Tensor passed as itself
             return self.tensor(tmpl[1])
         return self.ref(tmpl)
@@ -105,7 +107,7 @@ def refs_in(tmpl):
     elif kind == "dict":
         for _, x in tmpl[1]:
             yield from refs_in(x)
-    elif kind in ("wrap", "tensor"):
+    elif kind in ("wrap", "copied", "tensor"):
         yield tmpl[1]
     else:
         yield tmpl

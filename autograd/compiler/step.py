@@ -62,6 +62,7 @@ def _capture(fn, args, kwargs, leaves, trace: bool = False, backend: str = "nump
         finally:
             engine.RECORDER = None
     output = rec.output = _output_template(rec, result)
+    result = _private(rec, result)
     returned = {r[1] for r in _refs(output) if r[0] == "v"}
     returned.update(k for s in rec.steps if s.kind == "lowered" for k in s.uses)
     for slot, site in rec.items:
@@ -102,10 +103,12 @@ def _output_template(rec: Recorder, obj):
         source = rec.detached.get(id(obj))
         if source is not None:          # t.detach(): a new Tensor on t's array, as eager's
             return ("wrap", rec.ref(source.data, source))
-        if id(obj) in rec.created:
+        if id(obj) in rec.new_leaves:
             raise CompileError(f"capture: the step returns a Tensor that requires grad made "
                                f"inside it ({rec.label(obj)}); a replay cannot make a new leaf "
                                f"at every call: make it outside the step, or return its detach()")
+        if id(obj) in rec.wrapped:      # Tensor(np.array(...)): eager's is new at every call
+            return ("copied", rec.ref(obj.data, obj))
         return ("tensor", rec.see(obj).ref)
     if type(obj) is list and id(obj) in rec.slot_of:
         return ("v", rec.slot_of[id(obj)])        # a tolist()
@@ -149,6 +152,21 @@ def _same_program(a: Recorder, b: Recorder) -> tuple[str | None, bool]:
                 f"other values on this call; capture would freeze it: compute it with Tensor ops "
                 f"or pass it as an argument")
     return None, fresh
+
+
+def _private(rec: Recorder, obj):
+    """The capture's result with each returned Tensor the step wrapped around an ndarray (which
+    the program reads) replaced by a copy, as every replay returns one: the caller may change
+    it in place without changing the program."""
+    if isinstance(obj, Tensor):
+        if id(obj) in rec.wrapped and id(obj.data) not in rec.slot_of:
+            return Tensor._make(np.array(obj.data, copy=True), None)
+        return obj
+    if type(obj) in (tuple, list):
+        return type(obj)(_private(rec, x) for x in obj)
+    if type(obj) is dict:
+        return {k: _private(rec, v) for k, v in obj.items()}
+    return obj
 
 
 def _returned_arrays(output) -> list:
