@@ -313,6 +313,23 @@ def test_embedding_indices_computed_in_another_integer_dtype_follow_each_call():
     _compare(make, [(x,) for x in xs])
 
 
+def test_embedding_indices_out_of_range_at_replay_raise_as_eager():
+    def make():
+        ag.manual_seed(0)
+        emb = nn.Embedding(10, 3)
+
+        def step(i):
+            emb.zero_grad()
+            loss = emb(i).sum()
+            loss.backward()
+            return loss
+        return step, list(emb.parameters())
+    calls = [[1, 2], [3, 4], [5, 6], [12, 1], [-11, 0], [-3, 2]]
+    compiled = _compare(make, [(np.array(c),) for c in calls])
+    with pytest.raises(ValueError, match="index out of range"):
+        compiled(np.array([10, 0]))
+
+
 def test_one_hot_takes_lists():
     np.testing.assert_array_equal(F.one_hot([1, 2], 3).data, [[0, 1, 0], [0, 0, 1]])
 
