@@ -6,7 +6,7 @@ import functools
 
 import numpy as np
 
-from . import engine as _engine
+from .compiler.protocol import recording
 from .spelling import check_device
 from .tensor import Tensor
 
@@ -61,7 +61,7 @@ def _new_each_call(factory):
     @functools.wraps(factory)
     def make(*args, **kwargs):
         t = factory(*args, **kwargs)
-        rec = _engine.RECORDER
+        rec = recording()
         if rec is not None:
             rec.fresh(t)
         return t

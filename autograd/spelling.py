@@ -327,8 +327,8 @@ class clip_into:
         np.clip(data, self.lo, self.hi, out=out)
 
     def _bounds(self):
-        numbers = (type(None), bool, int, float)
-        if type(self.lo) in numbers and type(self.hi) in numbers:
+        numbers = (type(None), bool, int, float, np.generic)
+        if isinstance(self.lo, numbers) and isinstance(self.hi, numbers):
             return repr(self.lo), repr(self.hi)
         return id(self)
 

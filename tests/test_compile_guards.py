@@ -77,7 +77,8 @@ def test_grad_mode_and_anomaly_mode_differences_raise():
     (lambda m, o: o.param_groups[0].update(nesterov=True), "nesterov"),
     (lambda m, o: o.param_groups[0].update(weight_decay=1e-4), "weight_decay"),
     (lambda m, o: o.load_state_dict(o.state_dict()), "state arrays"),
-    (lambda m, o: setattr(m[0].bias.data, "shape", (1, m[0].bias.shape[0])), "shape, layout or dtype"),
+    (lambda m, o: setattr(m[0].bias.data, "shape", (1, m[0].bias.shape[0])),
+     "shape, layout or dtype"),
     (lambda m, o: o.param_groups[0].update(params=o.param_groups[0]["params"][:-1]), "parameters"),
 ])
 def test_each_change_raises_naming_it(change, message):

@@ -1,7 +1,7 @@
 """ag.compile and the objects a step makes, returns and writes: a replay builds new Tensors where
 eager builds them, returns what eager returns (fresh or the live object), writes in place what
-eager writes, and keeps eager's memory layouts (a sum adds in the order of its operand's layout); the numba backend's
-verification holds NaN and infinities to eager's.  Each case failed silently, crashed or was
+eager writes, and keeps eager's memory layouts (a sum adds in the order of its operand's
+layout); the numba backend's verification holds NaN and infinities to eager's.  Each case failed silently, crashed or was
 refused before the fix that came with it."""
 
 import numpy as np

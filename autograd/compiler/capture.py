@@ -365,13 +365,6 @@ class Recorder:
             self.see(tensor).touched = True     # changed by a step: not an untracked change
         return r
 
-    def operand_array(self, value, name: str):
-        """What an in-place update writes: a Tensor as its array (the update is NumPy on arrays,
-        ``np.subtract(w, g, out=w)``), anything else as a template."""
-        if isinstance(value, Tensor):
-            return self.ref(value.data, value, name)
-        return self.template(value, name)
-
     def in_place(self, name: str, fn, target, operand, where=None) -> None:
         """An in-place update of a Tensor's array (Tensor._inplace, __setitem__)."""
         from .program import refs_in

@@ -1,6 +1,6 @@
 """Tensor methods that work on ``.data`` without an op (comparisons, in-place updates, item,
-bool, detach) and the constructor: while a step is being captured they are wrapped so that the recorder sees them.
-Installed only for the length of one capture; the eager path never runs these wrappers."""
+tolist, bool, detach, requires_grad_) and the constructor: while a step is being captured they
+are wrapped so that the recorder sees them.  Installed only for the length of one capture; the eager path never runs these wrappers."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def _inplace(self, fn, other, name):
     if rec is None:
         return _ORIGINAL["_inplace"](self, fn, other, name)
     target = rec.array_target(self, name)
-    operand = rec.operand_array(other, name)
+    operand = rec.operands(other, name)
     result = _ORIGINAL["_inplace"](self, fn, other, name)
     rec.in_place(name, fn, target, operand)
     return result
@@ -80,7 +80,7 @@ def _setitem(self, index, value):
         return _ORIGINAL["__setitem__"](self, index, value)
     target = rec.array_target(self, "setitem")
     where = rec.template(_index.index_arrays(index), "setitem")
-    operand = rec.operand_array(value, "setitem")
+    operand = rec.operands(value, "setitem")
     _ORIGINAL["__setitem__"](self, index, value)
     rec.in_place("setitem", None, target, operand, where)
 

@@ -74,7 +74,8 @@ class LRScheduler:
     def _compile_state(self) -> list:
         """What a step changes, for ag.compile's verification: the scheduler's numbers and lists
         of numbers, its schedulers' (SequentialLR, ChainedScheduler), every group's
-        hyperparameters (lr, and OneCycleLR's momentum or betas)."""
+        hyperparameters (lr, and OneCycleLR's momentum or betas).  The snapshot keeps a list as
+        the object it is: the schedulers rebind their lists (_last_lr), never change one."""
         items = [(name, self, name) for name, value in vars(self).items()
                  if isinstance(value, (int, float)) or (
                      isinstance(value, list) and all(isinstance(x, (int, float)) for x in value))]
