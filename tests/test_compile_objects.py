@@ -318,22 +318,6 @@ def test_an_array_returned_from_numpy_on_data_is_refused_once_calls_disagree():
         step(_f32(3, 2))
 
 
-def test_a_seed_cast_from_another_dtype_is_not_frozen():
-    w = ag.tensor(np.ones((2, 3), np.float32), requires_grad=True)
-
-    def plain(x, seed):
-        (g,) = ag.grad(ag.matmul(x, w), [w], grad_outputs=seed)
-        return g
-
-    compiled = ag.compile(plain)
-    x = _f32(4, 2)
-    seed = np.ones((4, 3))              # float64: cast to the output's float32
-    compiled(x, seed)
-    compiled(x, seed)
-    with pytest.raises(ag.CompileError, match="computed outside"):
-        compiled(x, seed * 5)
-
-
 def test_a_tensor_wrapped_around_a_new_array_in_the_step_is_returned_as_a_new_one():
     w = ag.tensor(_f32(3), requires_grad=True)
 

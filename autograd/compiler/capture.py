@@ -492,8 +492,9 @@ def _constant(r) -> bool:
         r[0] == "t" and not r[1].requires_grad)
 
 
-_READS_REFS = {"copy", "backward", "fit", "cast", "argcast", "add", "iadd", "leaf_set",
-               "leaf_iadd"}
+# Steps that may read an array made outside ops.  Not the backward walk's: its seed is a new
+# array at every call (backward() makes it from 1.0), which would keep every program verifying.
+_READS_REFS = {"copy"}
 
 
 def _is_ref(r) -> bool:
@@ -516,7 +517,7 @@ def constants(steps) -> list:
             found += [r[1] for r in s.data[1] if _constant(r)]
         elif s.kind == "inspect":
             found += [r[1] for t in s.data[1:3] for r in refs_in(t) if _constant(r)]
-        elif s.kind in _READS_REFS:     # a seed or a gradient made outside ops (a cast seed)
+        elif s.kind in _READS_REFS:     # a Tensor the step made, from its first values
             found += [r[1] for r in s.data if _is_ref(r) and _constant(r)]
         elif s.kind == "inplace":
             for t in s.data[1:]:
