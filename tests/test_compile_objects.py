@@ -333,3 +333,15 @@ def test_a_tensor_wrapped_around_a_new_array_in_the_step_is_returned_as_a_new_on
         assert _same(le, lc) and _same(me, mc) and all(mc is not old for old in seen)
         seen.append(mc)
         mc += 100.0                     # the caller's to change
+
+
+def test_a_seed_array_cast_from_another_dtype_is_refused():
+    w = ag.tensor(np.ones((2, 3), np.float32), requires_grad=True)
+
+    @ag.compile
+    def step(x, seed):
+        (g,) = ag.grad(ag.matmul(x, w), [w], grad_outputs=seed)
+        return g
+
+    with pytest.raises(ag.CompileError, match="gradient seed array"):
+        step(_f32(4, 2), np.ones((4, 3)))          # float64: cast to the output's float32

@@ -52,7 +52,13 @@ def record_backward(rec, roots, root_grads, retain_graph, create_graph, capture)
     node_grads: dict = {}
     leaf_grads: dict = {}
     for t, g in zip(roots, root_grads):
-        ref(g)              # the seed: a constant (or an argument's array)
+        # the seed: a constant (backward()'s ones) or an argument's array; one of more than one
+        # element that is a constant came from the caller's data (a cast grad_outputs), which
+        # a replay would keep
+        if ref(g)[0] == "c" and np.size(g) > 1:
+            raise _refuse("a gradient seed array (backward(gradient=...), grad_outputs) made "
+                          "outside the step's ops, which a replay would keep; seed with a Python "
+                          "number, or call the plain function")
         node = t._node
         if node is None:
             _add_leaf(rec, leaf_grads, t, g, False, ref, use, binary_add)
